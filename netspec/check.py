@@ -1,0 +1,106 @@
+"""Checking a graph: infer every shape and weight from the catalog, then run the rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from netspec.catalog import Shape, ShapeError, Weight
+from netspec.catalog.common import format_shape
+from netspec.diagnostics import Diagnostic, DiagnosticSink
+from netspec.ir import Graph, Node
+from netspec.lower import block_notes
+
+# A weight larger than this (float32: 64 GiB) cannot be built on any machine netspec targets.
+MAX_WEIGHT_ELEMENTS = 2**34
+
+
+@dataclass
+class CheckedGraph:
+    """A graph with its inferred shapes and weights; None where a node's shape is unknown."""
+
+    graph: Graph
+    shapes: dict[int, Shape | None] = field(default_factory=dict)
+    weights: dict[int, list[Weight]] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def params(self, node_id: int) -> int:
+        return sum(w.size for w in self.weights.get(node_id, []))
+
+    def trainable_params(self, node_id: int) -> int:
+        return sum(w.size for w in self.weights.get(node_id, []) if w.trainable)
+
+    @property
+    def total_params(self) -> int:
+        return sum(self.params(n.id) for n in self.graph.nodes)
+
+    @property
+    def total_trainable(self) -> int:
+        return sum(self.trainable_params(n.id) for n in self.graph.nodes)
+
+    @property
+    def complete(self) -> bool:
+        """Every node's shape is known: counts are exact."""
+        return self.graph.complete and all(s is not None for s in self.shapes.values())
+
+    def input_shapes(self, node: Node) -> list[Shape | None]:
+        return [self.shapes.get(i) for i in node.inputs]
+
+
+def infer_shapes(graph: Graph, sink: DiagnosticSink) -> CheckedGraph:
+    """Shapes and weights of every node. Once a value's shape is unknown (an error upstream),
+    nothing that depends on it is reported again."""
+    checked = CheckedGraph(graph)
+    for node in graph.nodes:
+        checked.shapes[node.id] = None
+        if not node.valid:
+            continue
+        inputs = checked.input_shapes(node)
+        if any(shape is None for shape in inputs):
+            continue
+        known: list[Shape] = [s for s in inputs if s is not None]
+        try:
+            shape = node.kind.infer(known, node.args)
+            weights = node.kind.weights(known, node.args)
+        except ShapeError as exc:
+            _report(sink, node, exc)
+            continue
+        if node.args.get("trainable") is False:
+            weights = [Weight(w.name, w.shape, False) for w in weights]
+        huge = next((w for w in weights if w.size > MAX_WEIGHT_ELEMENTS), None)
+        if huge is not None:
+            sink.error(
+                "NS109",
+                f"{node.name}: weight `{huge.name}` of shape {huge.shape} has {huge.size:.3g} "
+                "values; it cannot be built",
+                node.span,
+                notes=block_notes(node.origin),
+            )
+            continue
+        checked.shapes[node.id] = shape
+        checked.weights[node.id] = weights
+    return checked
+
+
+def _report(sink: DiagnosticSink, node: Node, exc: ShapeError) -> None:
+    span = node.arg_spans.get(exc.argument, node.span) if exc.argument else node.span
+    sink.error(
+        exc.code,
+        f"{node.name}: {exc.message}",
+        span,
+        notes=block_notes(node.origin),
+    )
+
+
+def check_graph(graph: Graph) -> CheckedGraph:
+    """Shapes, weights and the rules for one graph."""
+    sink = DiagnosticSink(graph.path)
+    checked = infer_shapes(graph, sink)
+    from netspec.rules import run_rules
+
+    run_rules(checked, sink)
+    checked.diagnostics = sink.items
+    return checked
+
+
+def describe_shape(shape: Shape | None) -> str:
+    return "?" if shape is None else format_shape(shape)

@@ -1,0 +1,187 @@
+"""The abstract syntax tree of a .ns file: frozen dataclasses, each with a span."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from netspec.diagnostics import Span
+
+
+@dataclass(frozen=True)
+class Node:
+    span: Span
+
+    def __lark_meta__(self) -> Span:
+        return self.span
+
+
+# ---- values ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Int(Node):
+    value: int
+
+
+@dataclass(frozen=True)
+class Float(Node):
+    value: float
+
+
+@dataclass(frozen=True)
+class Bool(Node):
+    value: bool
+
+
+@dataclass(frozen=True)
+class NoneValue(Node):
+    pass
+
+
+@dataclass(frozen=True)
+class Str(Node):
+    value: str
+
+
+@dataclass(frozen=True)
+class Word(Node):
+    """A bare name: a bound value, a block parameter, a layer kind or an option (`relu`, `same`)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class TupleValue(Node):
+    items: tuple[Value, ...]
+    bracket: str  # "(" or "["
+
+
+@dataclass(frozen=True)
+class BinaryOp(Node):
+    op: str  # + - * //
+    left: Value
+    right: Value
+
+
+@dataclass(frozen=True)
+class Negate(Node):
+    operand: Value
+
+
+@dataclass(frozen=True)
+class Argument(Node):
+    name: str | None  # None for a positional argument
+    value: Value
+    name_span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Call(Node):
+    """`name(args)`: a layer, a block use, a merge, or a value call such as `l2(1e-4)`."""
+
+    name: str
+    arguments: tuple[Argument, ...]
+    name_span: Span
+
+
+@dataclass(frozen=True)
+class InputExpr(Node):
+    """`input`, `input [shape]` or `input [shape] dtype`."""
+
+    shape: TupleValue | None
+    dtype: str | None
+    dtype_span: Span | None = None
+
+
+Value = Union[Int, Float, Bool, NoneValue, Str, Word, TupleValue, BinaryOp, Negate, Call, InputExpr]
+
+
+# ---- statements --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chain(Node):
+    """`term -> term -> ...`; each term is a Call, a Word or an InputExpr."""
+
+    terms: tuple[Value, ...]
+
+
+@dataclass(frozen=True)
+class Binding(Node):
+    name: str
+    name_span: Span
+    chain: Chain
+
+
+@dataclass(frozen=True)
+class ChainStatement(Node):
+    chain: Chain
+
+
+@dataclass(frozen=True)
+class Output(Node):
+    names: tuple[Word, ...]
+
+
+@dataclass(frozen=True)
+class Compile(Node):
+    arguments: tuple[Argument, ...]
+
+
+@dataclass(frozen=True)
+class Repeat(Node):
+    count: Value
+    body: tuple[Statement, ...]
+
+
+@dataclass(frozen=True)
+class For(Node):
+    var: str
+    var_span: Span
+    values: Value
+    body: tuple[Statement, ...]
+
+
+Statement = Union[Binding, ChainStatement, Output, Compile, Repeat, For]
+
+
+# ---- definitions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Param(Node):
+    name: str
+    default: Value | None
+
+
+@dataclass(frozen=True)
+class Model(Node):
+    name: str
+    name_span: Span
+    body: tuple[Statement, ...]
+
+
+@dataclass(frozen=True)
+class Block(Node):
+    name: str
+    name_span: Span
+    params: tuple[Param, ...]
+    body: tuple[Statement, ...]
+
+
+@dataclass(frozen=True)
+class Module:
+    """A parsed file."""
+
+    path: str
+    text: str
+    definitions: tuple[Model | Block, ...]
+
+    @property
+    def models(self) -> tuple[Model, ...]:
+        return tuple(d for d in self.definitions if isinstance(d, Model))
+
+    @property
+    def blocks(self) -> tuple[Block, ...]:
+        return tuple(d for d in self.definitions if isinstance(d, Block))
