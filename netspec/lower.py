@@ -10,7 +10,13 @@ from netspec import catalog
 from netspec import syntax as S
 from netspec.catalog import LayerKind, LayerSpec
 from netspec.catalog.common import DTYPES
-from netspec.catalog.resolve import ArgumentProblem, bind_arguments, did_you_mean, suggestion
+from netspec.catalog.resolve import (
+    INVALID,
+    ArgumentProblem,
+    bind_arguments,
+    did_you_mean,
+    suggestion,
+)
 from netspec.catalog.training import LOSSES, METRICS, OPTIMIZERS, canonical_loss
 from netspec.diagnostics import DiagnosticSink, LimitExceeded, Note, Span
 from netspec.evaluate import TensorRef, ValueError_, evaluate
@@ -422,6 +428,21 @@ class _ModelLowering:
         *,
         first_term: bool,
     ) -> TensorRef | None:
+        result = self.apply_term(term, value, scope, frame, first_term=first_term)
+        if result is None or result.node is None:
+            # The value was passed on; a failure here is reported once, not again as unused.
+            self.mark_used(value)
+        return result
+
+    def apply_term(
+        self,
+        term: S.Value,
+        value: TensorRef | None,
+        scope: Scope,
+        frame: Frame,
+        *,
+        first_term: bool,
+    ) -> TensorRef | None:
         if isinstance(term, S.Word):
             name, arguments, name_span = term.name, (), term.span
         elif isinstance(term, S.Call):
@@ -475,9 +496,10 @@ class _ModelLowering:
             try:
                 value = evaluate(argument.value, frame.env, hook)
             except ValueError_ as exc:
+                # Keep the argument's place so that no "missing argument" follows from it.
                 self.error(exc.code, exc.message, exc.span, frame)
                 ok = False
-                continue
+                value = INVALID
             if argument.name is None:
                 if keywords:
                     self.error("NS006", "a positional argument cannot follow a keyword argument", argument.span, frame)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from lark import Lark, Token, v_args
 from lark.visitors import Transformer_NonRecursive
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import VisitError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from netspec import syntax as S
 from netspec.diagnostics import Diagnostic, LimitExceeded, Severity, Span
@@ -270,6 +270,10 @@ def parse(text: str, path: str = "<stdin>") -> S.Module:
         )
     try:
         definitions = _ASTBuilder().transform(_parser().parse(text))
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, LimitExceeded):
+            raise ParseError(_ns001(path, exc.orig_exc.message, exc.orig_exc.span)) from None
+        raise
     except LimitExceeded as exc:
         raise ParseError(_ns001(path, exc.message, exc.span)) from None
     except UnexpectedInput as exc:

@@ -107,8 +107,15 @@ def bind_arguments(
                     + (f" ({arg.doc})" if arg.doc else ""),
                 )
             )
-    resolved = {a.name: given.get(a.name, a.default) for a in params}
+    resolved = {a.name: given[a.name] if a.name in given else _default(kind, a) for a in params}
     return resolved, frozenset(given), problems
+
+
+def _default(kind: LayerKind, arg: Arg) -> Any:
+    """A default in the form the shape functions expect (Keras' `strides=1` becomes `(1,)`)."""
+    if arg.required or arg.default is None or arg.kind not in (K.INT_TUPLE, K.PADDING_PAIRS):
+        return arg.default
+    return check_value(kind.name, arg, arg.default)
 
 
 def _check_into(
@@ -121,10 +128,22 @@ def _check_into(
     position: int | None = None,
     keyword: str | None = None,
 ) -> None:
+    if value is INVALID:
+        return
     try:
         given[arg.name] = check_value(kind.name, arg, value)
     except ValueProblem as exc:
         problems.append(ArgumentProblem(exc.code, exc.message, position, keyword, exc.help))
+
+
+class _Invalid:
+    """Stands for an argument whose value could not be evaluated (already reported)."""
+
+    def __repr__(self) -> str:
+        return "INVALID"
+
+
+INVALID: Any = _Invalid()
 
 
 class ValueProblem(Exception):
