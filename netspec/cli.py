@@ -1,0 +1,261 @@
+"""The `netspec` command line: argparse subcommands over the Python API, with ruff's exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+from netspec import __version__
+from netspec.api import lint_source
+from netspec.diagnostics import Diagnostic, Severity, Span
+from netspec.report import REPORTERS, render
+
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2  # usage, I/O or an internal fault
+
+STDIN_PATH = "-"
+STDIN_LABEL = "<stdin>"
+SPEC_SUFFIX = ".ns"
+# Folders never searched (hidden folders are skipped too): environments and vendored packages.
+SKIPPED_FOLDERS = frozenset({".venv", "venv", "node_modules", "__pycache__"})
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: its one-line help, a function adding its arguments, and its runner."""
+
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file read for linting: the path shown, its text, and a diagnostic if it is not UTF-8."""
+
+    path: str
+    text: str
+    decode_error: Diagnostic | None = None
+
+
+class InputError(Exception):
+    """A path that does not exist or cannot be read: reported on stderr, exit 2."""
+
+
+# --- lint ------------------------------------------------------------------------------------
+
+
+def configure_lint(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="files or folders (searched for *.ns); `-` reads standard input",
+    )
+    parser.add_argument(
+        "--format",
+        choices=sorted(REPORTERS),
+        default="full",
+        help="output format (default: full)",
+    )
+    parser.add_argument(
+        "--exit-zero", action="store_true", help="exit 0 even when there are findings"
+    )
+    parser.add_argument(
+        "--quiet", "-q", action="store_true", help="print the diagnostics but no closing count"
+    )
+    parser.add_argument(
+        "--stdin-filename", metavar="NAME", help="the path to show for standard input"
+    )
+
+
+def run_lint(args: argparse.Namespace) -> int:
+    paths = list(args.paths) or ([STDIN_PATH] if args.stdin_filename else [])
+    if not paths:
+        print("netspec lint: error: no PATH given (use `-` for standard input)", file=sys.stderr)
+        return EXIT_ERROR
+    failed = False
+    diagnostics: list[Diagnostic] = []
+    sources: dict[str, str] = {}
+    for source in read_sources(paths, args.stdin_filename or STDIN_LABEL):
+        if isinstance(source, InputError):
+            print(f"netspec: error: {source}", file=sys.stderr)
+            failed = True
+            continue
+        sources[source.path] = source.text
+        if source.decode_error is not None:
+            diagnostics.append(source.decode_error)
+        else:
+            diagnostics.extend(lint_source(source.text, source.path))
+    output = render(
+        args.format, diagnostics, sources, color=use_color(sys.stdout), quiet=args.quiet
+    )
+    write(sys.stdout, output)
+    if failed:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if diagnostics and not args.exit_zero else EXIT_CLEAN
+
+
+# --- reading inputs --------------------------------------------------------------------------
+
+
+def read_sources(paths: Sequence[str], stdin_label: str) -> Iterator[SourceFile | InputError]:
+    """Every file to lint, in order and once each; a bad path yields an InputError and goes on."""
+    seen: set[str] = set()
+    for path in paths:
+        if path == STDIN_PATH:
+            files: Iterator[str] | list[str] = [STDIN_PATH]
+        elif os.path.isdir(path):
+            files = find_specs(path)
+        elif os.path.exists(path):
+            files = [path]
+        else:
+            yield InputError(f"{path}: no such file or folder")
+            continue
+        for file in files:
+            # normpath shows `./a/b.ns` as `a/b.ns` (as ruff) and finds a file named twice.
+            file = file if file == STDIN_PATH else os.path.normpath(file)
+            if file in seen:
+                continue
+            seen.add(file)
+            try:
+                yield read_source(file, stdin_label)
+            except OSError as exc:
+                yield InputError(f"{file}: cannot read: {exc.strerror or exc}")
+
+
+def find_specs(folder: str) -> Iterator[str]:
+    """The *.ns files under `folder`, sorted, skipping hidden and environment folders."""
+    for root, dirs, files in os.walk(folder):
+        # Pruning `dirs` in place stops os.walk from descending; sorting it fixes the order.
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_FOLDERS)
+        for name in sorted(files):
+            if name.endswith(SPEC_SUFFIX):
+                yield os.path.join(root, name)
+
+
+def read_source(path: str, stdin_label: str) -> SourceFile:
+    """Read bytes and decode them as UTF-8; a bad byte becomes an NS001 diagnostic, not a crash."""
+    if path == STDIN_PATH:
+        data = _read_stdin()
+        path = stdin_label
+    else:
+        with open(path, "rb") as file:
+            data = file.read()
+    return decode_source(data, path)
+
+
+def _read_stdin() -> bytes:
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is not None:
+        return buffer.read()
+    # A text stream without bytes underneath (an embedding host or a test): take its text.
+    return sys.stdin.read().encode("utf-8", "surrogateescape")
+
+
+def decode_source(data: bytes, path: str) -> SourceFile:
+    data = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        return SourceFile(path, data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        # Everything before the bad byte is valid, so its code points give the column.
+        before = data[: exc.start].decode("utf-8")
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        span = Span(line, column, line, column + 1, len(before), len(before) + 1)
+        diagnostic = Diagnostic(
+            "NS001",
+            Severity.ERROR,
+            f"file is not UTF-8 text: invalid byte 0x{data[exc.start]:02x}",
+            span,
+            help="save the file as UTF-8",
+            path=path,
+        )
+        # The text with U+FFFD for bad bytes still shows the line, and the column is unchanged.
+        return SourceFile(path, data.decode("utf-8", "replace"), diagnostic)
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+def use_color(stream: TextIO) -> bool:
+    """ANSI colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def write(stream: TextIO, text: str) -> None:
+    """Write text; characters the stream cannot encode are escaped rather than crashing."""
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
+    stream.flush()
+
+
+# --- the command table -----------------------------------------------------------------------
+
+# Subcommand name -> Command. A new subcommand is a configure and a run function and one line here.
+COMMANDS: dict[str, Command] = {
+    "lint": Command("check .ns files and report problems", configure_lint, run_lint),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="netspec",
+        description="A static linter and code generator for neural-network specs (.ns files).",
+    )
+    parser.add_argument("--version", action="version", version=f"netspec {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, command in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=command.help, description=command.help)
+        command.configure(sub)
+        sub.set_defaults(run=command.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 clean, 1 findings, 2 errors)."""
+    try:
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as exc:
+            # argparse exits 2 on a usage error and 0 after --help or --version.
+            return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+        return args.run(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`netspec lint . | head`): point stdout at nothing so the
+        # interpreter's final flush does not complain, and stop quietly.
+        _silence_stdout()
+        return EXIT_ERROR
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never show a traceback
+        print(f"netspec: internal error: {_describe(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _describe(exc: BaseException) -> str:
+    """The exception and the innermost place it came from, in one line, for a bug report."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file descriptor (in-process callers): nothing to silence

@@ -1,0 +1,209 @@
+"""Reporters: render diagnostics as text for people (full, concise) and for tools (json)."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from netspec.diagnostics import Diagnostic, Severity, Span
+
+# As rustc: every tab shows as four spaces, so the carets line up whatever the terminal's tab stops.
+TAB_WIDTH = 4
+
+_RESET = "\x1b[0m"
+_BOLD = "1"
+_GUTTER = "1;34"  # bold blue, as rustc
+_SEVERITY_STYLE = {Severity.ERROR: "1;31", Severity.WARNING: "1;33", Severity.INFO: "1;36"}
+# Closing-count words; infos are "notes" to a reader, as in rustc and ruff.
+_COUNT_WORDS = ((Severity.ERROR, "error"), (Severity.WARNING, "warning"), (Severity.INFO, "note"))
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """What every reporter gets: the diagnostics (sorted by place), the source texts and options."""
+
+    diagnostics: tuple[Diagnostic, ...]
+    sources: Mapping[str, str] = field(default_factory=dict)  # path -> text, to show source lines
+    color: bool = False  # ANSI colour; the CLI decides (a terminal, and NO_COLOR not set)
+    quiet: bool = False  # leave out the closing count
+
+
+Reporter = Callable[[ReportInput], str]
+
+
+def render(
+    fmt: str,
+    diagnostics: Iterable[Diagnostic],
+    sources: Mapping[str, str] | None = None,
+    *,
+    color: bool = False,
+    quiet: bool = False,
+) -> str:
+    """The whole report in format `fmt` (a key of REPORTERS); "" when a text format has nothing."""
+    ordered = tuple(sorted(diagnostics, key=Diagnostic.sort_key))
+    return REPORTERS[fmt](ReportInput(ordered, sources or {}, color, quiet))
+
+
+def closing_count(diagnostics: Iterable[Diagnostic]) -> str:
+    """'Found 3 errors, 1 warning.' or '' when there is nothing."""
+    counts = Counter(diagnostic.severity for diagnostic in diagnostics)
+    parts = [_plural(counts[severity], word) for severity, word in _COUNT_WORDS if counts[severity]]
+    return f"Found {', '.join(parts)}." if parts else ""
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _with_count(lines: list[str], report: ReportInput) -> str:
+    """Join report lines and add the closing count unless quiet; '' for no lines at all."""
+    count = "" if report.quiet else closing_count(report.diagnostics)
+    if count:
+        lines = [*lines, count]
+    return "".join(line + "\n" for line in lines)
+
+
+# --- concise ---------------------------------------------------------------------------------
+
+
+def report_concise(report: ReportInput) -> str:
+    """One line per diagnostic, `path:line:col: CODE message`, as ruff's concise form."""
+    lines = [
+        f"{d.path}:{d.span.line}:{d.span.column}: {_paint(d.code, _severity_style(d), report.color)}"
+        f" {d.message}"
+        for d in report.diagnostics
+    ]
+    return _with_count(lines, report)
+
+
+# --- full ------------------------------------------------------------------------------------
+
+
+def report_full(report: ReportInput) -> str:
+    """The rustc layout: header, ` --> ` place, the source line with carets, notes and help."""
+    lines: list[str] = []
+    for diagnostic in report.diagnostics:
+        source = report.sources.get(diagnostic.path)
+        lines.extend(_full_block(diagnostic, source, report.color))
+    return _with_count(lines, report)
+
+
+def _full_block(d: Diagnostic, source: str | None, color: bool) -> list[str]:
+    style = _severity_style(d)
+    # The gutter is as wide as the line number, so `|` and `-->` line up under each other.
+    pad = " " * len(str(d.span.line))
+    bar = _paint("|", _GUTTER, color)
+    lines = [
+        _paint(f"{d.severity.value}[{d.code}]", style, color)
+        + _paint(f": {d.message}", _BOLD, color),
+        f"{pad}{_paint('-->', _GUTTER, color)} {d.path}:{d.span.line}:{d.span.column}",
+    ]
+    text = source_line(source, d.span.line)
+    if text is not None:
+        shown, start, width = underline(text, d.span)
+        lines += [
+            f"{pad} {bar}",
+            f"{_paint(str(d.span.line), _GUTTER, color)} {bar} {shown}".rstrip(),
+            f"{pad} {bar} {' ' * start}{_paint('^' * width, style, color)}",
+        ]
+    extras = [("note", note.message) for note in d.notes]
+    if d.help:
+        extras.append(("help", d.help))
+    if extras and text is not None:
+        lines.append(f"{pad} {bar}")
+    for label, message in extras:
+        lines.append(
+            f"{pad} {_paint('=', _GUTTER, color)} {_paint(label + ':', _BOLD, color)} {message}"
+        )
+    lines.append("")
+    return lines
+
+
+def source_line(source: str | None, line: int) -> str | None:
+    """Line `line` (1-based) of the text without its line break, or None when there is none."""
+    if source is None or line < 1:
+        return None
+    # split on "\n" only: the parser counts lines that way, while str.splitlines would also
+    # split at form feeds and U+2028 and put later lines out of step.
+    lines = source.split("\n")
+    if line > len(lines):
+        return None
+    return lines[line - 1].removesuffix("\r")
+
+
+def underline(text: str, span: Span) -> tuple[str, int, int]:
+    """The line as shown, and the cell where its carets start and how many (at least one).
+
+    A span over several lines is underlined to the end of its first line.
+    """
+    cells = [_cell(char) for char in text]
+    first = min(max(span.column - 1, 0), len(text))
+    last = span.end_column - 1 if span.end_line == span.line else len(text)
+    last = min(max(last, first), len(text))
+    start = sum(width for _, width in cells[:first])
+    width = sum(width for _, width in cells[first:last])
+    return "".join(shown for shown, _ in cells), start, max(width, 1)
+
+
+def _cell(char: str) -> tuple[str, int]:
+    """How one character is shown, and how many terminal cells it takes."""
+    if char == "\t":
+        return " " * TAB_WIDTH, TAB_WIDTH
+    code = ord(char)
+    # Control characters would move the cursor or vanish: show their Unicode pictures (as rustc).
+    if code < 0x20:
+        return chr(0x2400 + code), 1
+    if code == 0x7F:
+        return "\u2421", 1
+    category = unicodedata.category(char)
+    # Format characters (bidi overrides, zero-width spaces, a stray BOM) are invisible or reorder
+    # the line on screen: name them instead.
+    if category == "Cf":
+        shown = f"<U+{code:04X}>"
+        return shown, len(shown)
+    if category in ("Mn", "Me"):
+        return char, 0
+    if unicodedata.east_asian_width(char) in ("W", "F"):
+        return char, 2
+    return char, 1
+
+
+def _severity_style(diagnostic: Diagnostic) -> str:
+    return _SEVERITY_STYLE.get(diagnostic.severity, _BOLD)
+
+
+def _paint(text: str, style: str, color: bool) -> str:
+    return f"\x1b[{style}m{text}{_RESET}" if color else text
+
+
+# --- json ------------------------------------------------------------------------------------
+
+
+def report_json(report: ReportInput) -> str:
+    """One JSON array with the fields fixed by the language contract, in its key order."""
+    rows = [
+        {
+            "path": d.path,
+            "line": d.span.line,
+            "column": d.span.column,
+            "end_line": d.span.end_line,
+            "end_column": d.span.end_column,
+            "code": d.code,
+            "severity": d.severity.value,
+            "message": d.message,
+        }
+        for d in report.diagnostics
+    ]
+    # ASCII escapes keep the output valid JSON whatever the encoding of the stream it goes to.
+    return json.dumps(rows, indent=2, ensure_ascii=True) + "\n"
+
+
+# Format name -> reporter. A new format (sarif, github) is one function and one entry here.
+REPORTERS: dict[str, Reporter] = {
+    "full": report_full,
+    "concise": report_concise,
+    "json": report_json,
+}
