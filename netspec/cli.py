@@ -103,6 +103,48 @@ def run_lint(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if diagnostics and not args.exit_zero else EXIT_CLEAN
 
 
+# --- summary ---------------------------------------------------------------------------------
+
+
+def configure_summary(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="files or folders; `-` for stdin")
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
+    parser.add_argument(
+        "--stdin-filename", metavar="NAME", help="the path to show for standard input"
+    )
+
+
+def run_summary(args: argparse.Namespace) -> int:
+    """A table per model; errors in a file are printed on stderr (concise) and exit 1."""
+    from netspec.api import dedupe, load_program
+    from netspec.summary import summarize_program, to_json, to_text
+
+    summaries = []
+    failed = False
+    errors: list[Diagnostic] = []
+    for source in read_sources(args.paths, args.stdin_filename or STDIN_LABEL):
+        if isinstance(source, InputError):
+            print(f"netspec: error: {source}", file=sys.stderr)
+            failed = True
+            continue
+        if source.decode_error is not None:
+            errors.append(source.decode_error)
+            continue
+        program = load_program(source.text, source.path)
+        summaries.extend(summarize_program(program))
+        errors.extend(
+            d for d in lint_source(source.text, source.path) if d.severity is Severity.ERROR
+        )
+    write(sys.stdout, to_json(summaries) if args.format == "json" else to_text(summaries))
+    if errors:
+        write(sys.stderr, render("concise", dedupe(errors), {}, quiet=True))
+    if failed:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if errors else EXIT_CLEAN
+
+
 # --- reading inputs --------------------------------------------------------------------------
 
 
@@ -208,6 +250,9 @@ def write(stream: TextIO, text: str) -> None:
 # Subcommand name -> Command. A new subcommand is a configure and a run function and one line here.
 COMMANDS: dict[str, Command] = {
     "lint": Command("check .ns files and report problems", configure_lint, run_lint),
+    "summary": Command(
+        "print each model's layers, output shapes and parameter counts", configure_summary, run_summary
+    ),
 }
 
 
