@@ -21,6 +21,7 @@ from netspec.catalog.training import LOSSES, METRICS, OPTIMIZERS, canonical_loss
 from netspec.diagnostics import DiagnosticSink, LimitExceeded, Note, Span
 from netspec.evaluate import TensorRef, ValueError_, evaluate
 from netspec.ir import BlockUse, CompileSpec, Graph, Node, Program
+from netspec.names import camel_case, name_problem
 
 MAX_NODES = 20_000  # per model
 MAX_REPEAT = 10_000
@@ -85,6 +86,16 @@ def lower(module: S.Module, sink: DiagnosticSink | None = None) -> Program:
         if isinstance(definition, S.Block):
             blocks[definition.name] = definition
             _check_block_params(definition, sink)
+    classes: dict[str, str] = {}
+    for model in module.models:
+        cls = camel_case(model.name)
+        if cls in classes and classes[cls] != model.name:
+            sink.error(
+                "NS020",
+                f"models `{classes[cls]}` and `{model.name}` would both generate class {cls}",
+                model.name_span,
+            )
+        classes.setdefault(cls, model.name)
     graphs = [
         _ModelLowering(model, blocks, sink, module.path).run() for model in module.models
     ]
@@ -583,6 +594,9 @@ class _ModelLowering:
         else:
             name = explicit
         where = name_span or span
+        problem = name_problem(name) if explicit is not None else None
+        if problem is not None:
+            self.error("NS020", f"layer name {name!r} cannot be used: {problem}", where, frame)
         if name in self.names:
             first = self.names[name]
             self.error(

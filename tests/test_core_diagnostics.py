@@ -77,6 +77,10 @@ CASES = [
     ("repeat-a-billion", "model m {\n    input [2]\n    repeat 1000000000 { dense(2) }\n}\n", "NS016", 3, 12, "exceeds the limit"),
     ("negative-repeat", "model m {\n    input [2]\n    repeat 0 - 2 { dense(2) }\n}\n", "NS007", 3, 12, ">= 0"),
     ("compile-in-block", "block b { compile(loss=mse) }\nmodel m {\n    input [2]\n    b\n}\n", "NS018", 1, 11, "belongs in a model"),
+    ("hostile-layer-name", 'model m {\n    input [2]\n    dense(4, name="a\\nimport os")\n}\n', "NS020", 3, 14, "Python identifier"),
+    ("keyword-layer-name", "model m {\n    input [2]\n    dense(4, name=class)\n}\n", "NS020", 3, 14, "keyword"),
+    ("reserved-layer-name", "model m {\n    input [2]\n    dense(4, name=forward)\n}\n", "NS020", 3, 14, "reserved"),
+    ("class-name-clash", "model a_b { input [2] }\nmodel AB { input [2] }\n", "NS020", 2, 7, "class AB"),
     ("merge-of-one", "model m {\n    x = input [2]\n    add(x)\n}\n", "NS110", 3, 5, "at least 2"),
     ("division-by-zero", "model m {\n    input [2]\n    dense(4 // 0)\n}\n", "NS007", 3, 16, "division by zero"),
 ]  # fmt: skip
