@@ -1,0 +1,110 @@
+"""Code generation: IR -> jinja2 template per target -> black. Keras, PyTorch and NumPy."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from netspec.api import lint_source, load_program
+from netspec.check import CheckedGraph, check_graph
+from netspec.diagnostics import Diagnostic, Severity
+
+TARGETS = ("keras", "torch", "numpy")
+
+
+class GenerationError(Exception):
+    """The spec cannot be generated; `diagnostics` say why (errors of the spec, or a target's limit)."""
+
+    def __init__(self, message: str, diagnostics: list[Diagnostic] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.diagnostics = diagnostics or []
+
+
+@dataclass(frozen=True)
+class ModuleContext:
+    """What every target's template gets: the source, the version and the checked models."""
+
+    source: str  # the spec's path as given, shown in the header
+    version: str
+    models: tuple[Any, ...]  # target-specific model contexts
+
+    @property
+    def source_literal(self) -> str:
+        # repr() keeps a path with quotes or newlines on one line of the header comment.
+        return repr(self.source)
+
+
+def templates_dir() -> Path:
+    """The templates: inside the installed package, or at the root of a source checkout."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "templates", here.parent / "templates"):
+        if (candidate / "keras.py.jinja").is_file():
+            return candidate
+    raise FileNotFoundError("netspec templates not found next to the netspec package")
+
+
+@functools.cache
+def environment():
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    return env
+
+
+def generate_source(text: str, path: str, target: str, model: str | None = None) -> str:
+    """Generate the module for `target` from spec text. Raises GenerationError when it cannot."""
+    if target not in TARGETS:
+        raise GenerationError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
+    errors = [d for d in lint_source(text, path) if d.severity is Severity.ERROR]
+    if errors:
+        raise GenerationError(f"{path} has {len(errors)} error(s); fix them first", errors)
+    program = load_program(text, path)
+    graphs = program.graphs
+    if model is not None:
+        graphs = [g for g in graphs if g.name == model]
+        if not graphs:
+            names = ", ".join(g.name for g in program.graphs) or "none"
+            raise GenerationError(f"{path} has no model {model!r} (models: {names})")
+    if not graphs:
+        raise GenerationError(f"{path} defines no model")
+    checked = [check_graph(g) for g in graphs]
+    backend = importlib.import_module(f"netspec.codegen.{target}_target")
+    models = tuple(backend.model_context(c) for c in checked)
+    return render(target, ModuleContext(path, _version(), models))
+
+
+def render(target: str, context: ModuleContext) -> str:
+    template = environment().get_template(f"{target}.py.jinja")
+    source = template.render(module=context)
+    return format_python(source)
+
+
+def format_python(source: str) -> str:
+    import black
+
+    try:
+        return black.format_str(source, mode=black.Mode(line_length=100))
+    except black.InvalidInput as exc:  # a template bug: never write broken code
+        raise GenerationError(f"internal error: generated code does not parse: {exc}") from None
+
+
+def _version() -> str:
+    from netspec import __version__
+
+    return __version__
+
+
+def checked_models(text: str, path: str) -> list[CheckedGraph]:
+    program = load_program(text, path)
+    return [check_graph(g) for g in program.graphs]

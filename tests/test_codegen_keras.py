@@ -1,0 +1,76 @@
+"""The Keras target: generated code imports, builds, and matches the checker's shapes and counts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from generated import CASES, EXAMPLES, checked, generate_module, make_inputs, randomise_keras_weights
+
+keras = pytest.importorskip("keras")
+
+SPECS = EXAMPLES + CASES
+
+
+@pytest.mark.parametrize("spec_path", SPECS, ids=lambda p: p.stem)
+def test_keras_models_match_the_checker(spec_path: Path, tmp_path: Path) -> None:
+    module = generate_module(spec_path, "keras", tmp_path)
+    for graph_check in checked(spec_path):
+        graph = graph_check.graph
+        model = getattr(module, f"build_{graph.name}")()
+        assert model.name == graph.name
+        assert model.count_params() == graph_check.total_params
+        trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+        assert trainable == graph_check.total_trainable
+        outputs = model.outputs
+        for tensor, node_id in zip(outputs, graph.outputs):
+            assert tuple(tensor.shape[1:]) == graph_check.shapes[node_id]
+        names = {layer.name for layer in model.layers}
+        assert {n.name for n in graph.nodes if not n.is_input} <= names
+
+
+@pytest.mark.parametrize("spec_path", SPECS, ids=lambda p: p.stem)
+def test_keras_weights_round_trip_through_the_npz_file(spec_path: Path, tmp_path: Path) -> None:
+    module = generate_module(spec_path, "keras", tmp_path)
+    rng = np.random.default_rng(0)
+    for graph_check in checked(spec_path):
+        graph = graph_check.graph
+        model = getattr(module, f"build_{graph.name}")()
+        randomise_keras_weights(model, rng)
+        inputs = make_inputs(graph, rng)
+        expected = model(inputs if len(inputs) > 1 else inputs[0], training=False)
+        path = tmp_path / f"{graph.name}.npz"
+        module.save_npz(model, path)
+        keys = set(np.load(path).files)
+        weight_names = {
+            f"{n.name}/{w.name}" for n in graph.nodes for w in graph_check.weights.get(n.id, [])
+        }
+        assert keys == weight_names
+        fresh = getattr(module, f"build_{graph.name}")()
+        module.load_npz(fresh, path)
+        again = fresh(inputs if len(inputs) > 1 else inputs[0], training=False)
+        for a, b in zip(keras.tree.flatten(expected), keras.tree.flatten(again)):
+            np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
+
+
+def test_load_npz_names_missing_extra_and_misshaped_weights(tmp_path: Path) -> None:
+    spec = Path(__file__).resolve().parent.parent / "examples" / "seed.ns"
+    module = generate_module(spec, "keras", tmp_path)
+    model = module.build_seed()
+    path = tmp_path / "bad.npz"
+    np.savez(
+        path,
+        **{
+            "dense/kernel": np.zeros((2, 4), "float32"),
+            "dense/bias": np.zeros((5,), "float32"),
+            "dense_9/kernel": np.zeros((1,), "float32"),
+        },
+    )
+    with pytest.raises(ValueError) as error:
+        module.load_npz(model, path)
+    message = str(error.value)
+    assert "missing: dense_1/bias, dense_1/kernel, dense_2/bias, dense_2/kernel" in message
+    assert "unexpected: dense_9/kernel" in message
+    assert "dense/bias: shape (5,) in the file, (4,) expected" in message
