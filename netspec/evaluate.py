@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -64,6 +65,11 @@ def evaluate(
         positional = tuple(
             evaluate(a.value, env, call_hook) for a in value.arguments if a.name is None
         )
+        for argument in value.arguments:
+            if argument.name and keyword.iskeyword(argument.name):
+                raise ValueError_(
+                    "NS003", f"`{argument.name}` is not an argument name", argument.name_span or argument.span
+                )
         keywords = tuple(
             (a.name, evaluate(a.value, env, call_hook)) for a in value.arguments if a.name
         )

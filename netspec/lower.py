@@ -27,6 +27,11 @@ MAX_NODES = 20_000  # per model
 MAX_REPEAT = 10_000
 MAX_BLOCK_DEPTH = 32
 
+# Keras 3's Model.compile arguments.
+COMPILE_ARGUMENTS = (
+    "optimizer", "loss", "loss_weights", "metrics", "weighted_metrics", "run_eagerly",
+    "steps_per_execution", "jit_compile", "auto_scale_loss",
+)  # fmt: skip
 RESERVED_KEYWORDS = ("name", "input_shape", "input_dim", "batch_size", "batch_input_shape")
 
 
@@ -249,6 +254,15 @@ class _ModelLowering:
                 continue
             if argument.name in args:
                 self.error("NS004", f"`{argument.name}` is given twice", argument.span, frame)
+                continue
+            if argument.name not in COMPILE_ARGUMENTS:
+                self.error(
+                    "NS003",
+                    f"compile has no argument `{argument.name}`"
+                    + suggestion(argument.name, COMPILE_ARGUMENTS),
+                    argument.name_span or argument.span,
+                    frame,
+                )
                 continue
             try:
                 value = evaluate(argument.value, frame.env)

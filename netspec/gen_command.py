@@ -1,0 +1,76 @@
+"""`netspec gen`: generate Keras, PyTorch or NumPy code; `--check` and `--diff` for build steps."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def configure_gen(parser: argparse.ArgumentParser) -> None:
+    from netspec.codegen import TARGETS
+
+    parser.add_argument("path", metavar="PATH", help="the .ns file (`-` for standard input)")
+    parser.add_argument("--target", "-t", choices=TARGETS, required=True, help="the framework")
+    parser.add_argument("--output", "-o", metavar="OUT", help="the .py file to write (default: stdout)")
+    parser.add_argument("--model", metavar="NAME", help="generate only this model")
+    parser.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 when OUT is not up to date"
+    )
+    parser.add_argument(
+        "--diff", action="store_true", help="write nothing; print what would change in OUT"
+    )
+
+
+def _read_spec(path: str) -> tuple[str, str]:
+    if path == "-":
+        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+        return "<stdin>", data.decode("utf-8-sig")
+    return path, Path(path).read_bytes().decode("utf-8-sig")
+
+
+def run_gen(args: argparse.Namespace) -> int:
+    from netspec.codegen import GenerationError, generate_source
+    from netspec.codegen.output import read_existing, unified_diff, write_if_changed
+    from netspec.report import render
+
+    if (args.check or args.diff) and not args.output:
+        print("netspec gen: error: --check and --diff need --output OUT", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        shown, text = _read_spec(args.path)
+    except FileNotFoundError:
+        print(f"netspec gen: error: {args.path}: no such file", file=sys.stderr)
+        return EXIT_ERROR
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"netspec gen: error: {args.path}: cannot read: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        code = generate_source(text, shown, args.target, args.model)
+    except GenerationError as exc:
+        if exc.diagnostics:
+            sys.stderr.write(render("concise", exc.diagnostics, {shown: text}, quiet=True))
+        print(f"netspec gen: {exc.message}; nothing was written", file=sys.stderr)
+        return EXIT_FINDINGS
+    if not args.output:
+        sys.stdout.write(code)
+        return EXIT_CLEAN
+    out = Path(args.output)
+    if args.check or args.diff:
+        existing = read_existing(out)
+        stale = existing != code
+        if args.diff and stale:
+            sys.stdout.write(unified_diff(existing, code, args.output))
+        if args.check and stale:
+            print(f"would regenerate {args.output}", file=sys.stderr)
+            return EXIT_FINDINGS
+        return EXIT_CLEAN
+    try:
+        wrote = write_if_changed(out, code)
+    except OSError as exc:
+        print(f"netspec gen: error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"{'wrote' if wrote else 'unchanged'} {args.output}", file=sys.stderr)
+    return EXIT_CLEAN
