@@ -247,7 +247,7 @@ def _parser() -> Lark:
         postlex=_PostLexer(),
         propagate_positions=True,
         maybe_placeholders=True,
-        cache=False,
+        cache=True,  # lark keeps the built LALR tables in a temp file: later processes skip the build
     )
 
 
