@@ -1,0 +1,47 @@
+"""Regenerate the golden files: `python tests/golden/refresh.py`. Review the diff, then commit.
+
+Every change to a template or a target shows in review as a change to these files.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = Path(__file__).resolve().parent
+EXAMPLES = ("seed", "tiny_resnet", "lstm_classifier", "text_cnn")
+TARGETS = ("keras", "torch", "numpy")
+
+
+def available_targets() -> list[str]:
+    return [t for t in TARGETS if importlib.util.find_spec(f"netspec.codegen.{t}_target")]
+
+
+def golden_path(example: str, target: str) -> Path:
+    return GOLDEN / f"{example}_{target}.py.txt"
+
+
+def generate(example: str, target: str) -> str:
+    from netspec.codegen import generate_source
+
+    relative = f"examples/{example}.ns"
+    return generate_source((ROOT / relative).read_text(encoding="utf-8"), relative, target)
+
+
+def main() -> int:
+    sys.path.insert(0, str(ROOT))
+    for target in available_targets():
+        for example in EXAMPLES:
+            path = golden_path(example, target)
+            text = generate(example, target)
+            old = path.read_text(encoding="utf-8") if path.exists() else None
+            if old != text:
+                path.write_text(text, encoding="utf-8")
+                print(f"updated {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
