@@ -1,0 +1,28 @@
+"""The reference pages generated from code are up to date (refresh: python -m netspec.docs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from netspec.docs import pages
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+@pytest.mark.parametrize("name", sorted(pages()))
+def test_generated_page_is_current(name: str) -> None:
+    path = DOCS / name
+    assert path.exists(), f"docs/{name} is missing: run python -m netspec.docs"
+    assert path.read_text(encoding="utf-8") == pages()[name], (
+        f"docs/{name} is stale: run python -m netspec.docs"
+    )
+
+
+def test_every_layer_kind_is_documented() -> None:
+    from netspec import catalog
+
+    text = (DOCS / "layers.md").read_text(encoding="utf-8")
+    for kind in catalog.all_kinds():
+        assert f"`{kind.name}`" in text
