@@ -201,7 +201,9 @@ def check_value(layer: str, arg: Arg, value: Any) -> Any:
             raise ValueProblem("NS006", f"{where} must be true or false, got {describe(value)}")
         return value
     if kind is K.CHOICE:
-        return _check_word(where, value, arg.choices, "option")
+        # Keras lower-cases its option strings (`padding="SAME"` is accepted), so netspec does too.
+        folded = value.lower() if isinstance(value, str) else value
+        return _check_word(where, folded, arg.choices, "option")
     if kind is K.ACTIVATION:
         return _check_word(where, value, ACTIVATIONS, "activation")
     if kind is K.DTYPE:
