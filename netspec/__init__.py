@@ -9,7 +9,7 @@ The public API, one function per stage:
 
 from __future__ import annotations
 
-from netspec.api import check_program, lint_source, load_program, lower, parse
+from netspec.api import check_program, lint_file, lint_source, load_program, lower, parse
 from netspec.diagnostics import Diagnostic, Note, Severity, Span
 from netspec.parser import ParseError
 
@@ -23,6 +23,7 @@ __all__ = [
     "Span",
     "__version__",
     "check_program",
+    "lint_file",
     "lint_source",
     "load_program",
     "lower",

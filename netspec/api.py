@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from netspec import syntax as S
+from netspec.config import DEFAULT_SETTINGS, Settings, find_settings
 from netspec.diagnostics import Diagnostic, DiagnosticSink
 from netspec.ir import Program
 from netspec.lower import lower as _lower
 from netspec.parser import ParseError
 from netspec.parser import parse as _parse
+from netspec.suppress import apply_suppressions
 
 
 def parse(text: str, path: str = "<stdin>") -> S.Module:
@@ -29,23 +31,37 @@ def load_program(text: str, path: str = "<stdin>") -> Program:
     return lower(module)
 
 
-def check_program(program: Program) -> list[Diagnostic]:
-    """Shape inference and the rules over a lowered program (diagnostics of lowering not included)."""
+def check_program(program: Program, settings: Settings | None = None) -> list[Diagnostic]:
+    """Shape inference and the rules over a lowered program (diagnostics of lowering not included);
+    rule thresholds come from `settings`."""
     from netspec.check import check_graph
 
+    config = (settings or DEFAULT_SETTINGS).rule_config()
     found: list[Diagnostic] = []
     for graph in program.graphs:
-        found.extend(check_graph(graph).diagnostics)
+        found.extend(check_graph(graph, config).diagnostics)
     return found
 
 
-def lint_source(text: str, path: str = "<stdin>") -> list[Diagnostic]:
-    """Every diagnostic for one file, sorted by place; it never raises on bad input."""
+def lint_source(
+    text: str, path: str = "<stdin>", *, settings: Settings | None = None
+) -> list[Diagnostic]:
+    """The diagnostics for one file that `settings` select and no `# noqa` silences, sorted by
+    place; it never raises on bad input. Without settings every code is selected."""
+    settings = settings or DEFAULT_SETTINGS
     program = load_program(text, path)
     diagnostics = list(program.diagnostics)
     if program.graphs:
-        diagnostics.extend(check_program(program))
-    return dedupe(diagnostics)
+        diagnostics.extend(check_program(program, settings))
+    # Per-file ignores match the file's own path; plain standard input has none.
+    reported = settings.code_filter(None if path == "<stdin>" else path)
+    return apply_suppressions(dedupe(diagnostics), text, path, reported)
+
+
+def lint_file(path: str, text: str, settings: Settings | None = None) -> list[Diagnostic]:
+    """lint_source with the settings of the pyproject.toml found from the file's folder (as the
+    command line finds them); raises config.ConfigError on a broken one."""
+    return lint_source(text, path, settings=settings or find_settings(path))
 
 
 def dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

@@ -91,13 +91,13 @@ def _report(sink: DiagnosticSink, node: Node, exc: ShapeError) -> None:
     )
 
 
-def check_graph(graph: Graph) -> CheckedGraph:
-    """Shapes, weights and the rules for one graph."""
+def check_graph(graph: Graph, config=None) -> CheckedGraph:
+    """Shapes, weights and the rules (with `config`, a rules.RuleConfig) for one graph."""
     sink = DiagnosticSink(graph.path)
     checked = infer_shapes(graph, sink)
     from netspec.rules import run_rules
 
-    run_rules(checked, sink)
+    run_rules(checked, sink, config)
     checked.diagnostics = sink.items
     return checked
 

@@ -13,12 +13,13 @@ from typing import TextIO
 
 from netspec import __version__
 from netspec.api import lint_source
+from netspec.config import ConfigError, SelectionLayer, SettingsFinder, parse_selectors
 from netspec.diagnostics import Diagnostic, Severity, Span
 from netspec.report import REPORTERS, render
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
-EXIT_ERROR = 2  # usage, I/O or an internal fault
+EXIT_ERROR = 2  # usage, configuration, I/O or an internal fault
 
 STDIN_PATH = "-"
 STDIN_LABEL = "<stdin>"
@@ -74,12 +75,37 @@ def configure_lint(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--stdin-filename", metavar="NAME", help="the path to show for standard input"
     )
+    selection = parser.add_argument_group(
+        "code selection",
+        "codes or prefixes (NS2, NS201, ALL), comma-separated, repeatable; "
+        "they win over [tool.netspec] in pyproject.toml",
+    )
+    for flag, help_text in (
+        ("--select", "report only these codes"),
+        ("--extend-select", "report these codes too"),
+        ("--ignore", "do not report these codes"),
+    ):
+        selection.add_argument(flag, action="append", default=None, metavar="CODES", help=help_text)
+
+
+def selection_overrides(args: argparse.Namespace) -> SelectionLayer:
+    """The command line's --select, --extend-select and --ignore as the last selection layer."""
+    return SelectionLayer(
+        select=None if args.select is None else parse_selectors(args.select, "--select"),
+        extend_select=parse_selectors(args.extend_select or [], "--extend-select"),
+        ignore=parse_selectors(args.ignore or [], "--ignore"),
+    )
 
 
 def run_lint(args: argparse.Namespace) -> int:
     paths = list(args.paths) or ([STDIN_PATH] if args.stdin_filename else [])
     if not paths:
         print("netspec lint: error: no PATH given (use `-` for standard input)", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        finder = SettingsFinder(selection_overrides(args))
+    except ConfigError as exc:
+        print(f"netspec lint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     failed = False
     diagnostics: list[Diagnostic] = []
@@ -92,8 +118,14 @@ def run_lint(args: argparse.Namespace) -> int:
         sources[source.path] = source.text
         if source.decode_error is not None:
             diagnostics.append(source.decode_error)
-        else:
-            diagnostics.extend(lint_source(source.text, source.path))
+            continue
+        try:
+            settings = finder.for_file(_settings_path(source.path, args.stdin_filename))
+        except ConfigError as exc:
+            # A broken configuration stops the run: linting on with other settings would mislead.
+            print(f"netspec: error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        diagnostics.extend(lint_source(source.text, source.path, settings=settings))
     output = render(
         args.format, diagnostics, sources, color=use_color(sys.stdout), quiet=args.quiet
     )
@@ -101,6 +133,13 @@ def run_lint(args: argparse.Namespace) -> int:
     if failed:
         return EXIT_ERROR
     return EXIT_FINDINGS if diagnostics and not args.exit_zero else EXIT_CLEAN
+
+
+def _settings_path(path: str, stdin_filename: str | None) -> str | None:
+    """The path whose folder holds the settings: plain stdin takes the current folder's."""
+    if path == STDIN_LABEL and not stdin_filename:
+        return None
+    return path
 
 
 # --- summary ---------------------------------------------------------------------------------
@@ -251,7 +290,9 @@ def write(stream: TextIO, text: str) -> None:
 COMMANDS: dict[str, Command] = {
     "lint": Command("check .ns files and report problems", configure_lint, run_lint),
     "summary": Command(
-        "print each model's layers, output shapes and parameter counts", configure_summary, run_summary
+        "print each model's layers, output shapes and parameter counts",
+        configure_summary,
+        run_summary,
     ),
 }
 

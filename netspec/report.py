@@ -1,13 +1,18 @@
-"""Reporters: render diagnostics as text for people (full, concise) and for tools (json)."""
+"""Reporters: diagnostics as text for people (full, concise) and tools (json, sarif, github)."""
 
 from __future__ import annotations
 
 import json
+import os
 import unicodedata
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from netspec import __version__
+from netspec.codes import CodeInfo, all_codes
 from netspec.diagnostics import Diagnostic, Severity, Span
 
 # As rustc: every tab shows as four spaces, so the carets line up whatever the terminal's tab stops.
@@ -201,9 +206,167 @@ def report_json(report: ReportInput) -> str:
     return json.dumps(rows, indent=2, ensure_ascii=True) + "\n"
 
 
-# Format name -> reporter. A new format (sarif, github) is one function and one entry here.
+# --- sarif -------------------------------------------------------------------------------------
+
+SARIF_VERSION = "2.1.0"
+SARIF_SCHEMA = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
+_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def report_sarif(report: ReportInput) -> str:
+    """A SARIF 2.1.0 log for code scanning: every code netspec has as a rule, then the results."""
+    infos = {info.code: info for info in all_codes()}
+    # A code missing from the table (a rule left out of the registry) still gets a rule entry:
+    # every ruleId needs one, and a bare entry shows the gap instead of breaking the upload.
+    for d in report.diagnostics:
+        infos.setdefault(d.code, CodeInfo(d.code, d.code, d.severity, f"netspec code {d.code}."))
+    codes = sorted(infos)
+    index = {code: i for i, code in enumerate(codes)}
+    driver: dict[str, object] = {"name": "netspec", "version": __version__}
+    homepage = _homepage()
+    if homepage:
+        driver["informationUri"] = homepage
+    driver["rules"] = [_sarif_rule(infos[code]) for code in codes]
+    run = {
+        "tool": {"driver": driver},
+        # netspec counts columns in code points, SARIF in UTF-16 units unless told otherwise.
+        "columnKind": "unicodeCodePoints",
+        "results": [_sarif_result(d, index[d.code]) for d in report.diagnostics],
+    }
+    log = {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+    return json.dumps(log, indent=2, ensure_ascii=True) + "\n"
+
+
+def _homepage() -> str | None:
+    """The project's home page from the installed package's metadata, when it names one."""
+    from importlib import metadata
+
+    try:
+        urls = metadata.metadata("netspec").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return None
+    for entry in urls:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() in ("homepage", "documentation", "repository") and url.strip():
+            return url.strip()
+    return None
+
+
+def _sarif_rule(info: CodeInfo) -> dict[str, object]:
+    return {
+        "id": info.code,
+        "name": info.name,
+        "shortDescription": {"text": info.summary},
+        "fullDescription": {"text": info.full_description},
+        "help": {"text": info.help_text, **({"markdown": info.markdown} if info.markdown else {})},
+        "defaultConfiguration": {"level": _SARIF_LEVEL[info.severity]},
+    }
+
+
+def _sarif_result(d: Diagnostic, rule_index: int) -> dict[str, object]:
+    result: dict[str, object] = {
+        "ruleId": d.code,
+        "ruleIndex": rule_index,
+        "level": _SARIF_LEVEL[d.severity],
+        "message": {"text": _sarif_message(d)},
+        "locations": [_sarif_location(d.path, d.span)],
+    }
+    related = [
+        {"id": i, "message": {"text": note.message}, **_sarif_location(d.path, note.span)}
+        for i, note in enumerate(d.notes)
+        if note.span is not None
+    ]
+    if related:
+        result["relatedLocations"] = related
+    return result
+
+
+def _sarif_message(d: Diagnostic) -> str:
+    """The message, with the notes that point nowhere (the others are related locations)."""
+    lines = [d.message or d.code]
+    lines += [f"note: {note.message}" for note in d.notes if note.span is None]
+    if d.help:
+        lines.append(f"help: {d.help}")
+    return "\n".join(lines)
+
+
+def _sarif_location(path: str, span: Span) -> dict[str, object]:
+    line = max(span.line, 1)
+    column = max(span.column, 1)
+    end_line = max(span.end_line, line)
+    end_column = span.end_column if end_line > line else max(span.end_column, column)
+    return {
+        "physicalLocation": {
+            "artifactLocation": {"uri": artifact_uri(path)},
+            "region": {
+                "startLine": line,
+                "startColumn": column,
+                "endLine": end_line,
+                "endColumn": max(end_column, 1),
+            },
+        }
+    }
+
+
+def artifact_uri(path: str) -> str:
+    """A path as a URI reference: relative to the current folder with `/` and percent escapes
+    when the file lies under it (as code scanning wants), else an absolute file:// URI."""
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute, os.getcwd()) if os.path.isabs(path) else path
+    relative = os.path.normpath(relative).replace(os.sep, "/")
+    if relative == ".." or relative.startswith("../"):
+        return _file_uri(absolute)
+    # Every reserved character is escaped: a `:` in the first segment would read as a scheme.
+    return urllib.parse.quote(relative, safe="/")
+
+
+def _file_uri(absolute: str) -> str:
+    return Path(absolute).as_uri()
+
+
+# --- github ------------------------------------------------------------------------------------
+
+_GITHUB_COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def report_github(report: ReportInput) -> str:
+    """GitHub Actions workflow commands, one annotation per diagnostic, then the concise report:
+    GitHub shows only ten annotations of each kind per step, the log shows everything."""
+    lines = [_annotation(d) for d in report.diagnostics]
+    plain = report_concise(ReportInput(report.diagnostics, report.sources, False, report.quiet))
+    return "".join(line + "\n" for line in lines) + plain
+
+
+def _annotation(d: Diagnostic) -> str:
+    properties = {
+        "file": d.path,
+        "line": d.span.line,
+        "col": d.span.column,
+        "endLine": d.span.end_line,
+        "endColumn": d.span.end_column,
+        "title": f"netspec ({d.code})",
+    }
+    joined = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items())
+    return f"::{_GITHUB_COMMAND[d.severity]} {joined}::{escape_data(d.message)}"
+
+
+def escape_data(text: str) -> str:
+    """A workflow command's message: `%` first, so the escapes themselves are not escaped again."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A workflow command's property value: `:` and `,` would end it early."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+# Format name -> reporter. A new format is one function and one entry here.
 REPORTERS: dict[str, Reporter] = {
     "full": report_full,
     "concise": report_concise,
     "json": report_json,
+    "sarif": report_sarif,
+    "github": report_github,
 }

@@ -375,7 +375,7 @@ def test_empty_file_is_clean(tmp_path, capsys):
 
 
 def test_internal_fault_exits_2_without_a_traceback(tmp_path, capsys, monkeypatch):
-    def explode(text: str, path: str) -> list[Diagnostic]:
+    def explode(text: str, path: str, **options: object) -> list[Diagnostic]:
         raise RuntimeError("boom")
 
     monkeypatch.setattr("netspec.cli.lint_source", explode)
