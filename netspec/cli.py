@@ -15,6 +15,7 @@ from netspec import __version__
 from netspec.api import lint_source
 from netspec.config import ConfigError, SelectionLayer, SettingsFinder, parse_selectors
 from netspec.diagnostics import Diagnostic, Severity, Span
+from netspec.gen_command import configure_gen, run_gen
 from netspec.report import REPORTERS, render
 
 EXIT_CLEAN = 0
@@ -184,6 +185,30 @@ def run_summary(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if errors else EXIT_CLEAN
 
 
+# --- rule ------------------------------------------------------------------------------------
+
+
+def configure_rule(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("code", nargs="?", metavar="CODE", help="a code such as NS201; none lists all")
+
+
+def run_rule(args: argparse.Namespace) -> int:
+    """The full text of one code (what, why, a bad and a good example), or the list of codes."""
+    from netspec.codes import all_codes, lookup
+
+    if args.code is None:
+        for info in all_codes():
+            write(sys.stdout, f"{info.code}  {info.name:<34} {info.severity.value:<8} {info.summary}\n")
+        return EXIT_CLEAN
+    info = lookup(args.code)
+    if info is None:
+        print(f"netspec rule: error: unknown code {args.code!r}", file=sys.stderr)
+        return EXIT_ERROR
+    body = info.markdown or "\n\n".join(t for t in (info.full_description, info.help) if t)
+    write(sys.stdout, f"{info.code} {info.name} ({info.severity.value})\n\n{info.summary}\n\n{body}\n")
+    return EXIT_CLEAN
+
+
 # --- reading inputs --------------------------------------------------------------------------
 
 
@@ -289,6 +314,8 @@ def write(stream: TextIO, text: str) -> None:
 # Subcommand name -> Command. A new subcommand is a configure and a run function and one line here.
 COMMANDS: dict[str, Command] = {
     "lint": Command("check .ns files and report problems", configure_lint, run_lint),
+    "gen": Command("generate Keras, PyTorch or NumPy code from a spec", configure_gen, run_gen),
+    "rule": Command("explain a diagnostic code", configure_rule, run_rule),
     "summary": Command(
         "print each model's layers, output shapes and parameter counts",
         configure_summary,
