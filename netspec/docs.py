@@ -129,11 +129,26 @@ def render_layers() -> str:
 
 
 def render_rules() -> str | None:
-    """docs/rules.md, once the rule registry provides `render_rules_markdown`."""
+    """docs/rules.md: the design rules from the registry, then every code of the core and the
+    shape checker from netspec.codes."""
     from netspec import rules
+    from netspec.codes import CORE_CODES
 
     renderer = getattr(rules, "render_rules_markdown", None)
-    return None if renderer is None else GENERATED_NOTE + "\n\n" + renderer()
+    if renderer is None:
+        return None
+    lines = [
+        "## Syntax, name, argument and shape codes",
+        "",
+        "These come from the parser, the lowering and shape inference rather than from rules.",
+        "",
+        "| code | name | severity | meaning |",
+        "| --- | --- | --- | --- |",
+    ]
+    for code in sorted(CORE_CODES):
+        info = CORE_CODES[code]
+        lines.append(f"| {code} | `{info.name}` | {info.severity.value} | {info.summary} |")
+    return GENERATED_NOTE + "\n\n" + renderer().rstrip() + "\n\n" + "\n".join(lines) + "\n"
 
 
 def pages() -> dict[str, str]:

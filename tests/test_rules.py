@@ -1,0 +1,210 @@
+"""The design rules: each documented with examples, each with data cases that give what they expect."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from netspec.api import lint_source, load_program
+from netspec.check import infer_shapes
+from netspec.diagnostics import Diagnostic, DiagnosticSink, Severity
+from netspec.rules import REGISTRY, Rule, RuleConfig, by_code, run_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = ROOT / "tests" / "rules"
+EXAMPLES = sorted((ROOT / "examples").glob("*.ns"))
+EXPECT = re.compile(r"^#\s*expect:\s*(\S+)\s+(\d+)\s*$", re.MULTILINE)
+CODE = re.compile(r"^NS\d{3}$")
+
+
+def case_folder(rule: Rule) -> Path:
+    return CASES / f"{rule.code}-{rule.name}"
+
+
+def found(text: str, path: str, code: str) -> list[tuple[str, int]]:
+    return sorted((d.code, d.span.line) for d in lint_source(text, path) if d.code == code)
+
+
+def errors(diagnostics: list[Diagnostic]) -> list[str]:
+    return [
+        f"{d.code} {d.span.line}: {d.message}" for d in diagnostics if d.severity is Severity.ERROR
+    ]
+
+
+def by_id(rule: Rule) -> str:
+    return f"{rule.code}-{rule.name}"
+
+
+# ---- the registry ----------------------------------------------------------------------------
+
+
+def test_codes_and_names_are_unique() -> None:
+    assert len({r.code for r in REGISTRY}) == len(REGISTRY)
+    assert len({r.name for r in REGISTRY}) == len(REGISTRY)
+
+
+def test_registry_is_in_code_order() -> None:
+    assert [r.code for r in REGISTRY] == sorted(r.code for r in REGISTRY)
+
+
+def test_every_case_folder_belongs_to_a_rule() -> None:
+    folders = {p.name for p in CASES.iterdir() if p.is_dir()}
+    assert folders == {f"{r.code}-{r.name}" for r in REGISTRY}
+
+
+def test_lookup_by_code_or_name() -> None:
+    assert by_code("NS201") is by_code("linear-collapse") is REGISTRY[0]
+    assert by_code("NS999") is None
+
+
+@pytest.mark.parametrize("rule", REGISTRY, ids=by_id)
+def test_rule_is_documented(rule: Rule) -> None:
+    assert CODE.match(rule.code)
+    # Design warnings and hints are NS2xx, the output layer against the loss NS3xx.
+    assert rule.code[2] in "23"
+    assert rule.kebab_case, rule.name
+    assert rule.severity in (Severity.WARNING, Severity.INFO)
+    assert rule.summary and rule.summary.endswith("."), rule.summary
+    prose = rule.doc.split("Bad:")[0].splitlines()[1:]
+    assert any(line.strip() for line in prose), "the docstring explains what and why"
+    assert set(rule.examples) == {"Bad", "Good"}, rule.doc
+
+
+@pytest.mark.parametrize("rule", REGISTRY, ids=by_id)
+def test_bad_example_of_the_docstring_triggers_the_rule(rule: Rule) -> None:
+    diagnostics = lint_source(rule.examples["Bad"], f"{rule.code}-bad-example.ns")
+    assert not errors(diagnostics)
+    assert rule.code in {d.code for d in diagnostics}
+
+
+@pytest.mark.parametrize("rule", REGISTRY, ids=by_id)
+def test_good_example_of_the_docstring_is_clean(rule: Rule) -> None:
+    diagnostics = lint_source(rule.examples["Good"], f"{rule.code}-good-example.ns")
+    # The fixed example should not trade one warning for another.
+    assert [(d.code, d.message) for d in diagnostics if d.severity is not Severity.INFO] == []
+    assert rule.code not in {d.code for d in diagnostics}
+
+
+# ---- the data cases --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rule", REGISTRY, ids=by_id)
+def test_rule_has_cases(rule: Rule) -> None:
+    assert (case_folder(rule) / "bad.ns").is_file()
+    assert (case_folder(rule) / "good.ns").is_file()
+
+
+@pytest.mark.parametrize("rule", REGISTRY, ids=by_id)
+def test_bad_case_gives_exactly_what_it_expects(rule: Rule) -> None:
+    path = case_folder(rule) / "bad.ns"
+    text = path.read_text()
+    expected = sorted((code, int(line)) for code, line in EXPECT.findall(text))
+    assert expected, f"{path} has no `# expect: CODE LINE` lines"
+    assert {code for code, _ in expected} == {rule.code}
+    assert not errors(lint_source(text, str(path)))
+    assert found(text, str(path), rule.code) == expected
+
+
+@pytest.mark.parametrize("rule", REGISTRY, ids=by_id)
+def test_good_case_gives_nothing_of_its_code(rule: Rule) -> None:
+    path = case_folder(rule) / "good.ns"
+    text = path.read_text()
+    assert not errors(lint_source(text, str(path)))
+    assert found(text, str(path), rule.code) == []
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_examples_draw_no_warning(example: Path) -> None:
+    diagnostics = lint_source(example.read_text(), str(example))
+    assert [
+        (d.code, d.span.line, d.message) for d in diagnostics if d.severity is not Severity.INFO
+    ] == []
+
+
+# ---- how findings are reported ---------------------------------------------------------------
+
+
+def test_a_finding_in_a_block_says_where_the_block_was_used() -> None:
+    text = (case_folder(by_code("NS201")) / "bad.ns").read_text()
+    (diagnostic,) = [d for d in lint_source(text, "bad.ns") if d.span.line == 25]
+    assert [n.message for n in diagnostic.notes] == ["in block linear_pair, used at line 30"]
+    assert diagnostic.notes[0].span is not None and diagnostic.notes[0].span.line == 30
+
+
+def test_a_block_used_twice_reports_once_with_the_other_layers() -> None:
+    text = "block pair { dense(4)\n dense(4) }\nmodel m {\n input [2]\n pair\n relu\n pair\n}\n"
+    found_here = [d for d in lint_source(text, "t.ns") if d.code == "NS201"]
+    assert len(found_here) == 1
+    assert found_here[0].message.startswith("dense (4 units, no activation) feeds dense_1")
+    assert any(
+        "1 more layer from" in n.message and "dense_3" in n.message for n in found_here[0].notes
+    )
+
+
+def test_the_seed_without_activations_names_layers_and_widths() -> None:
+    text = "model seed {\n    input [2]\n    dense(4)\n    dense(3)\n    dense(1)\n}\n"
+    messages = [d.message for d in lint_source(text, "seed.ns") if d.code == "NS201"]
+    assert messages[0] == (
+        "dense (4 units, no activation) feeds dense_1 directly: the two are one linear map; "
+        "add an activation such as relu"
+    )
+
+
+def test_an_error_upstream_causes_no_rule_findings_downstream() -> None:
+    # The window does not fit: everything after the conv has an unknown shape.
+    text = "model m {\n input [2, 2, 1]\n conv2d(4, 3)\n dense(4)\n dense(1, softmax)\n}\n"
+    diagnostics = lint_source(text, "t.ns")
+    assert [d.code for d in diagnostics] == ["NS101"]
+
+
+def test_loss_rules_point_at_the_loss_too() -> None:
+    text = "model m {\n input [4]\n dense(3)\n compile(loss=categorical_crossentropy)\n}\n"
+    (diagnostic,) = [d for d in lint_source(text, "t.ns") if d.code == "NS301"]
+    assert diagnostic.span.line == 3
+    assert diagnostic.notes[0].span is not None and diagnostic.notes[0].span.line == 4
+
+
+# ---- configuration ---------------------------------------------------------------------------
+
+
+def run(text: str, config: RuleConfig) -> list[str]:
+    sink = DiagnosticSink("t.ns")
+    for graph in load_program(text, "t.ns").graphs:
+        run_rules(infer_shapes(graph, sink), sink, config)
+    return [d.code for d in sink.items]
+
+
+def test_thresholds_come_from_the_config() -> None:
+    text = "model m {\n input [8]\n dense(8, relu)\n dropout(0.6)\n dense(1)\n}\n"
+    assert "NS221" in run(text, RuleConfig())
+    assert "NS221" not in run(text, RuleConfig(high_dropout_rate=0.7))
+
+
+def test_blow_up_thresholds() -> None:
+    text = by_code("NS209").examples["Bad"]
+    assert "NS209" in run(text, RuleConfig())
+    assert "NS209" not in run(text, RuleConfig(blowup_min_params=10**9))
+    assert "NS209" not in run(text, RuleConfig(blowup_share=1.0))
+
+
+def test_depth_threshold() -> None:
+    text = "model m {\n input [8]\n repeat 4 { dense(8, relu) }\n dense(1)\n}\n"
+    assert "NS225" not in run(text, RuleConfig())
+    assert "NS225" in run(text, RuleConfig(deep_network_layers=4))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"high_dropout_rate": 1.5},
+        {"blowup_share": "half"},
+        {"blowup_min_params": -1},
+        {"deep_network_layers": 0},
+        {"deep_network_layers": True},
+    ],
+)
+def test_bad_thresholds_are_refused(options: dict) -> None:
+    with pytest.raises(ValueError):
+        RuleConfig(**options)
