@@ -217,13 +217,13 @@ class Settings:
 
 
 def build_rule_config(options: Mapping[str, Any], source: str) -> Any:
-    """The registry's RuleConfig with `options` set (a plain dict when it has none); an unknown
-    option or a value of the wrong type is a ConfigError, as a typo must not pass unnoticed."""
-    config_type = _rule_config_type()
-    if config_type is None:
-        return dict(options)
-    fields = {f.name: f for f in dataclasses.fields(config_type) if f.name not in _NOT_OPTIONS}
-    defaults = config_type()
+    """The rules' RuleConfig with `options` set; an unknown option or a value of the wrong type is
+    a ConfigError, as a typo must not pass unnoticed."""
+    # Imported late: the rules pull in the checker, which reading a configuration does not need.
+    from netspec.rules import RuleConfig
+
+    fields = {f.name: f for f in dataclasses.fields(RuleConfig)}
+    defaults = RuleConfig()
     values: dict[str, Any] = {}
     for key, value in options.items():
         if key not in fields:
@@ -238,18 +238,6 @@ def build_rule_config(options: Mapping[str, Any], source: str) -> Any:
         # TOML writes 1 for 1.0: keep the type the rules expect.
         values[key] = float(value) if expected is float else value
     return dataclasses.replace(defaults, **values)
-
-
-# RuleConfig fields that are not thresholds: `ignore` is set from the selection, not by hand.
-_NOT_OPTIONS = frozenset({"ignore"})
-
-
-def _rule_config_type() -> type | None:
-    # Imported late: the rules pull in the checker, which reading a configuration does not need.
-    from netspec import rules
-
-    found = getattr(rules, "RuleConfig", None)
-    return found if isinstance(found, type) and dataclasses.is_dataclass(found) else None
 
 
 def _fits(value: Any, expected: type) -> bool:
