@@ -433,14 +433,17 @@ class _ModelLowering:
         ref = scope.find(word.name)
         if ref is not None:
             return ref
+        self.unbound(word, scope, frame)
+        return None
+
+    def unbound(self, word: S.Word, scope: Scope, frame: Frame) -> None:
+        """Report a name that stands for no value: bound further down (NS009) or nowhere (NS002)."""
         if scope.bound_later(word.name):
             self.error("NS009", f"`{word.name}` is used before it is bound", word.span, frame)
-        else:
-            known = [n for s in _scopes(scope) for n in s.names]
-            self.error(
-                "NS002", f"unknown name `{word.name}`" + suggestion(word.name, known), word.span, frame
-            )
-        return None
+            return
+        known = [n for s in _scopes(scope) for n in s.names]
+        message = f"unknown name `{word.name}`" + suggestion(word.name, known)
+        self.error("NS002", message, word.span, frame)
 
     # ---- layers and blocks ----------------------------------------------------------------
 
@@ -496,15 +499,14 @@ class _ModelLowering:
         return self.layer(kind, term, arguments, value, frame)
 
     def unknown_kind(self, name: str, span: Span, scope: Scope, frame: Frame) -> None:
-        candidates = [*catalog.known_names(), *self.blocks]
-        close = did_you_mean(name, candidates)
-        bound = [n for s in _scopes(scope) for n in s.names]
         if scope.bound_later(name):
             self.error("NS009", f"`{name}` is used before it is bound", span, frame)
             return
-        hint = f"; did you mean `{close}`?" if close else ""
-        if not close:
-            hint = suggestion(name, bound)
+        close = did_you_mean(name, [*catalog.known_names(), *self.blocks])
+        if close:
+            hint = f"; did you mean `{close}`?"
+        else:
+            hint = suggestion(name, [n for s in _scopes(scope) for n in s.names])
         self.error("NS002", f"unknown layer kind `{name}`{hint}", span, frame)
 
     def split_arguments(
@@ -701,12 +703,9 @@ class _ModelLowering:
                 return ref
             if value.name in frame.env:
                 return None
-            if scope.bound_later(value.name):
-                self.error("NS009", f"`{value.name}` is used before it is bound", value.span, frame)
-                return TensorRef(None)
-            if catalog.lookup(value.name) is None and value.name not in self.blocks:
-                known = [n for s in _scopes(scope) for n in s.names]
-                self.error("NS002", f"unknown name `{value.name}`" + suggestion(value.name, known), value.span, frame)
+            known_kind = catalog.lookup(value.name) is not None or value.name in self.blocks
+            if scope.bound_later(value.name) or not known_kind:
+                self.unbound(value, scope, frame)
                 return TensorRef(None)
         return None
 
