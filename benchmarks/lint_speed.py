@@ -49,7 +49,9 @@ def lint_figures(use_keras: bool) -> None:
             baseline = keras_build_seconds(text, path)
             keras_ms = f"{baseline * 1000:.1f}"
             ratio = f"{baseline / seconds:.0f}x"
-        print(f"{path.stem:<22}{len(text):>8}{seconds * 1000:>10.2f}{peak:>10.0f}{keras_ms:>10}{ratio:>8}")
+        print(
+            f"{path.stem:<22}{len(text):>8}{seconds * 1000:>10.2f}{peak:>10.0f}{keras_ms:>10}{ratio:>8}"
+        )
 
 
 def keras_build_seconds(text: str, path: Path) -> float:
@@ -77,8 +79,10 @@ def process_figures() -> None:
     run = lambda cmd: subprocess.run(cmd, capture_output=True, cwd=ROOT)  # noqa: E731
     lint = best_of(lambda: run(netspec_cmd), repeat=5)
     python = best_of(lambda: run(bare), repeat=5)
-    print(f"\n`netspec lint` of {len(EXAMPLES)} examples: {lint * 1000:.0f} ms per process; "
-          f"bare python: {python * 1000:.0f} ms; ratio {lint / python:.1f}x")
+    print(
+        f"\n`netspec lint` of {len(EXAMPLES)} examples: {lint * 1000:.0f} ms per process; "
+        f"bare python: {python * 1000:.0f} ms; ratio {lint / python:.1f}x"
+    )
     probe = (
         "import sys, netspec.cli; netspec.cli.main(['lint', '--quiet', *sys.argv[1:]]);"
         f"sys.stderr.write(','.join(m for m in {HEAVY!r} if m in sys.modules))"

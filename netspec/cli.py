@@ -189,7 +189,9 @@ def run_summary(args: argparse.Namespace) -> int:
 
 
 def configure_rule(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("code", nargs="?", metavar="CODE", help="a code such as NS201; none lists all")
+    parser.add_argument(
+        "code", nargs="?", metavar="CODE", help="a code such as NS201; none lists all"
+    )
 
 
 def run_rule(args: argparse.Namespace) -> int:
@@ -198,14 +200,19 @@ def run_rule(args: argparse.Namespace) -> int:
 
     if args.code is None:
         for info in all_codes():
-            write(sys.stdout, f"{info.code}  {info.name:<34} {info.severity.value:<8} {info.summary}\n")
+            write(
+                sys.stdout,
+                f"{info.code}  {info.name:<34} {info.severity.value:<8} {info.summary}\n",
+            )
         return EXIT_CLEAN
     info = lookup(args.code)
     if info is None:
         print(f"netspec rule: error: unknown code {args.code!r}", file=sys.stderr)
         return EXIT_ERROR
     body = info.markdown or "\n\n".join(t for t in (info.full_description, info.help) if t)
-    write(sys.stdout, f"{info.code} {info.name} ({info.severity.value})\n\n{info.summary}\n\n{body}\n")
+    write(
+        sys.stdout, f"{info.code} {info.name} ({info.severity.value})\n\n{info.summary}\n\n{body}\n"
+    )
     return EXIT_CLEAN
 
 

@@ -92,8 +92,7 @@ class DiagnosticSink:
         notes: tuple[Note, ...] = (),
         help: str | None = None,
     ) -> Diagnostic:
-        diagnostic = Diagnostic(
-            code, severity, message, span, notes, help, self.path)
+        diagnostic = Diagnostic(code, severity, message, span, notes, help, self.path)
         self.items.append(diagnostic)
         return diagnostic
 

@@ -68,7 +68,9 @@ def evaluate(
         for argument in value.arguments:
             if argument.name and keyword.iskeyword(argument.name):
                 raise ValueError_(
-                    "NS003", f"`{argument.name}` is not an argument name", argument.name_span or argument.span
+                    "NS003",
+                    f"`{argument.name}` is not an argument name",
+                    argument.name_span or argument.span,
                 )
         keywords = tuple(
             (a.name, evaluate(a.value, env, call_hook)) for a in value.arguments if a.name
@@ -76,7 +78,9 @@ def evaluate(
         return CallValue(value.name, positional, keywords)
     if isinstance(value, S.InputExpr):
         raise ValueError_(
-            "NS006", "`input` is a tensor; it can only be merged or passed along a chain", value.span
+            "NS006",
+            "`input` is a tensor; it can only be merged or passed along a chain",
+            value.span,
         )
     raise AssertionError(f"unknown value node {type(value).__name__}")  # pragma: no cover
 

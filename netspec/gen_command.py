@@ -14,7 +14,9 @@ def configure_gen(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("path", metavar="PATH", help="the .ns file (`-` for standard input)")
     parser.add_argument("--target", "-t", choices=TARGETS, required=True, help="the framework")
-    parser.add_argument("--output", "-o", metavar="OUT", help="the .py file to write (default: stdout)")
+    parser.add_argument(
+        "--output", "-o", metavar="OUT", help="the .py file to write (default: stdout)"
+    )
     parser.add_argument("--model", metavar="NAME", help="generate only this model")
     parser.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 when OUT is not up to date"
@@ -26,7 +28,9 @@ def configure_gen(parser: argparse.ArgumentParser) -> None:
 
 def _read_spec(path: str) -> tuple[str, str]:
     if path == "-":
-        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+        data = (
+            sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+        )
         return "<stdin>", data.decode("utf-8-sig")
     return path, Path(path).read_bytes().decode("utf-8-sig")
 
@@ -70,7 +74,10 @@ def run_gen(args: argparse.Namespace) -> int:
     try:
         wrote = write_if_changed(out, code)
     except OSError as exc:
-        print(f"netspec gen: error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        print(
+            f"netspec gen: error: cannot write {args.output}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
     print(f"{'wrote' if wrote else 'unchanged'} {args.output}", file=sys.stderr)
     return EXIT_CLEAN

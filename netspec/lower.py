@@ -101,9 +101,7 @@ def lower(module: S.Module, sink: DiagnosticSink | None = None) -> Program:
                 model.name_span,
             )
         classes.setdefault(cls, model.name)
-    graphs = [
-        _ModelLowering(model, blocks, sink, module.path).run() for model in module.models
-    ]
+    graphs = [_ModelLowering(model, blocks, sink, module.path).run() for model in module.models]
     return Program(module.path, module.text, graphs, sink.items, tuple(blocks))
 
 
@@ -111,7 +109,11 @@ def _check_block_params(block: S.Block, sink: DiagnosticSink) -> None:
     names: set[str] = set()
     for param in block.params:
         if param.name in names:
-            sink.error("NS008", f"parameter `{param.name}` of block {block.name} is listed twice", param.span)
+            sink.error(
+                "NS008",
+                f"parameter `{param.name}` of block {block.name} is listed twice",
+                param.span,
+            )
         names.add(param.name)
 
 
@@ -227,7 +229,9 @@ class _ModelLowering:
     def output(self, stmt: S.Output, scope: Scope, frame: Frame, is_model: bool):
         refs = [self.reference(word, scope, frame) for word in stmt.names]
         if not is_model and len(refs) > 1:
-            self.error("NS018", "a block has one result; `output` takes one name here", stmt.span, frame)
+            self.error(
+                "NS018", "a block has one result; `output` takes one name here", stmt.span, frame
+            )
         if is_model:
             if self.graph.outputs:
                 self.error("NS018", "a model has one `output` statement", stmt.span, frame)
@@ -288,7 +292,8 @@ class _ModelLowering:
                 continue
             self.error(
                 "NS002",
-                f"unknown {'metric' if key == 'metrics' else key} `{name}`" + suggestion(name, known),
+                f"unknown {'metric' if key == 'metrics' else key} `{name}`"
+                + suggestion(name, known),
                 span,
                 frame,
             )
@@ -300,13 +305,17 @@ class _ModelLowering:
             self.error(exc.code, exc.message, exc.span, frame)
             return current
         if not isinstance(count, int) or isinstance(count, bool):
-            self.error("NS006", f"repeat needs an integer count, got {count!r}", stmt.count.span, frame)
+            self.error(
+                "NS006", f"repeat needs an integer count, got {count!r}", stmt.count.span, frame
+            )
             return current
         if count < 0:
             self.error("NS007", f"repeat count must be >= 0, got {count}", stmt.count.span, frame)
             return current
         if count > MAX_REPEAT:
-            raise LimitExceeded(f"repeat count {count:,} exceeds the limit of {MAX_REPEAT:,}", stmt.count.span)
+            raise LimitExceeded(
+                f"repeat count {count:,} exceeds the limit of {MAX_REPEAT:,}", stmt.count.span
+            )
         later = _bound_names(stmt.body)
         for _ in range(count):
             current = self.body(stmt.body, Scope(parent=scope, later=later), frame, current)
@@ -319,10 +328,17 @@ class _ModelLowering:
             self.error(exc.code, exc.message, exc.span, frame)
             return current
         if not isinstance(values, tuple):
-            self.error("NS006", "`for` needs a tuple of values: for f in (64, 128) { ... }", stmt.values.span, frame)
+            self.error(
+                "NS006",
+                "`for` needs a tuple of values: for f in (64, 128) { ... }",
+                stmt.values.span,
+                frame,
+            )
             return current
         if len(values) > MAX_REPEAT:
-            raise LimitExceeded(f"`for` over {len(values):,} values exceeds {MAX_REPEAT:,}", stmt.values.span)
+            raise LimitExceeded(
+                f"`for` over {len(values):,} values exceeds {MAX_REPEAT:,}", stmt.values.span
+            )
         later = _bound_names(stmt.body)
         for item in values:
             env = {**frame.env, stmt.var: item}
@@ -405,7 +421,12 @@ class _ModelLowering:
             if dim is None:
                 continue
             if not isinstance(dim, int) or isinstance(dim, bool):
-                self.error("NS006", f"an input dimension is an integer or None, got {dim!r}", item.span, frame)
+                self.error(
+                    "NS006",
+                    f"an input dimension is an integer or None, got {dim!r}",
+                    item.span,
+                    frame,
+                )
                 valid = False
             elif dim <= 0:
                 self.error("NS007", f"an input dimension must be >= 1, got {dim}", item.span, frame)
@@ -424,7 +445,14 @@ class _ModelLowering:
         layer_name = self.layer_name(kind, name, None, term.span, frame)
         explicit = frozenset({"shape", "name"} if name else {"shape"})
         node = self.add_node(
-            kind, {"shape": tuple(shape), "dtype": dtype}, (), term.span, frame, layer_name, explicit, valid
+            kind,
+            {"shape": tuple(shape), "dtype": dtype},
+            (),
+            term.span,
+            frame,
+            layer_name,
+            explicit,
+            valid,
         )
         self.graph.inputs.append(node.id)
         return TensorRef(node.id)
@@ -529,7 +557,12 @@ class _ModelLowering:
                 value = INVALID
             if argument.name is None:
                 if keywords:
-                    self.error("NS006", "a positional argument cannot follow a keyword argument", argument.span, frame)
+                    self.error(
+                        "NS006",
+                        "a positional argument cannot follow a keyword argument",
+                        argument.span,
+                        frame,
+                    )
                     ok = False
                     continue
                 position_spans[len(positional)] = argument.span
@@ -562,7 +595,12 @@ class _ModelLowering:
         for key, value in keywords:
             if key == "name":
                 if not isinstance(value, str):
-                    self.error("NS006", f"a layer name is a word or a string, got {value!r}", kspans[key], frame)
+                    self.error(
+                        "NS006",
+                        f"a layer name is a word or a string, got {value!r}",
+                        kspans[key],
+                        frame,
+                    )
                     ok = False
                 else:
                     explicit_name = value
@@ -600,7 +638,12 @@ class _ModelLowering:
         self.error(problem.code, problem.message, span, frame, help=problem.help)
 
     def layer_name(
-        self, kind: LayerKind, explicit: str | None, name_span: Span | None, span: Span, frame: Frame
+        self,
+        kind: LayerKind,
+        explicit: str | None,
+        name_span: Span | None,
+        span: Span,
+        frame: Frame,
     ) -> str:
         if explicit is None:
             prefix = kind.auto_name
@@ -646,16 +689,25 @@ class _ModelLowering:
         node.arg_spans = self.last_arg_spans
         return TensorRef(node.id)
 
-    def keras_input(self, argument: S.Argument, value: TensorRef | None, frame: Frame) -> TensorRef | None:
+    def keras_input(
+        self, argument: S.Argument, value: TensorRef | None, frame: Frame
+    ) -> TensorRef | None:
         """`dense(4, input_shape=[2])`: the Keras form of `input [2]` before the first layer."""
         if value is not None:
-            self.error("NS018", f"`{argument.name}` is only allowed on the first layer of a model", argument.span, frame)
+            self.error(
+                "NS018",
+                f"`{argument.name}` is only allowed on the first layer of a model",
+                argument.span,
+                frame,
+            )
             return value
         shape = argument.value
         if argument.name == "input_dim":
             shape = S.TupleValue(shape.span, (shape,), "[")
         if not isinstance(shape, S.TupleValue):
-            self.error("NS006", f"`{argument.name}` takes a shape such as [28, 28, 1]", shape.span, frame)
+            self.error(
+                "NS006", f"`{argument.name}` takes a shape such as [28, 28, 1]", shape.span, frame
+            )
             return TensorRef(None)
         return self.make_input(S.InputExpr(argument.span, shape, None), None, frame)
 
@@ -689,7 +741,9 @@ class _ModelLowering:
             return TensorRef(None)
         if any(i is None or i.node is None for i in inputs):
             return TensorRef(None)
-        node = self.add_node(kind, args, tuple(i.node for i in inputs), term.span, frame, name, explicit, valid)
+        node = self.add_node(
+            kind, args, tuple(i.node for i in inputs), term.span, frame, name, explicit, valid
+        )
         node.arg_spans = self.last_arg_spans
         return TensorRef(node.id)
 
@@ -709,9 +763,11 @@ class _ModelLowering:
                 return TensorRef(None)
         return None
 
-    def expand_block(self, block: S.Block, term, arguments, value, scope, frame) -> TensorRef | None:
+    def expand_block(
+        self, block: S.Block, term, arguments, value, scope, frame
+    ) -> TensorRef | None:
         if block.name in frame.stack:
-            cycle = " -> ".join((*frame.stack[frame.stack.index(block.name):], block.name))
+            cycle = " -> ".join((*frame.stack[frame.stack.index(block.name) :], block.name))
             self.error("NS011", f"block {block.name} uses itself ({cycle})", term.span, frame)
             return TensorRef(None)
         if len(frame.stack) >= MAX_BLOCK_DEPTH:
@@ -752,7 +808,12 @@ class _ModelLowering:
                 )
                 ok = False
             elif key in env:
-                self.error("NS004", f"parameter `{key}` of block {block.name} is given twice", kspans[key], frame)
+                self.error(
+                    "NS004",
+                    f"parameter `{key}` of block {block.name} is given twice",
+                    kspans[key],
+                    frame,
+                )
                 ok = False
             else:
                 env[key] = item
@@ -817,14 +878,17 @@ class _ModelLowering:
             help="start the model with `input [shape]`, or give the first layer input_shape=[...]",
         )
 
-    def error(self, code: str, message: str, span: Span, frame: Frame, help: str | None = None) -> None:
+    def error(
+        self, code: str, message: str, span: Span, frame: Frame, help: str | None = None
+    ) -> None:
         self.sink.error(code, message, span, notes=block_notes(frame.origin), help=help)
 
 
 def block_notes(origin: tuple[BlockUse, ...]) -> tuple[Note, ...]:
-    """"in block conv_bn, used at line 12", innermost use first."""
+    """ "in block conv_bn, used at line 12", innermost use first."""
     return tuple(
-        Note(f"in block {use.block}, used at line {use.span.line}", use.span) for use in reversed(origin)
+        Note(f"in block {use.block}, used at line {use.span.line}", use.span)
+        for use in reversed(origin)
     )
 
 

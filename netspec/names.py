@@ -9,8 +9,7 @@ IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 # Names the generated modules use themselves (imports, helpers, locals) and the public attributes
 # of torch.nn.Module, which a layer attribute would shadow.
-RESERVED = frozenset(
-    """
+RESERVED = frozenset("""
     keras torch nn F np numpy math self save_npz load_npz
     T_destination add_module apply bfloat16 buffers call_super_init children compile cpu cuda
     double dump_patches eval extra_repr float forward get_buffer get_extra_state get_parameter
@@ -22,8 +21,7 @@ RESERVED = frozenset(
     register_state_dict_post_hook register_state_dict_pre_hook requires_grad_ set_extra_state
     set_submodule share_memory state_dict to to_empty train training type xpu zero_grad
     weights
-    """.split()
-)
+    """.split())
 
 
 def name_problem(name: str) -> str | None:

@@ -138,7 +138,9 @@ def _model_text(model: ModelSummary) -> str:
     lines += [fmt(cells) for cells in body]
     lines.append(rule)
     lines.append(f" Total params: {model.total_params:,} ({_bytes(model.total_params)})")
-    lines.append(f" Trainable params: {model.trainable_params:,} ({_bytes(model.trainable_params)})")
+    lines.append(
+        f" Trainable params: {model.trainable_params:,} ({_bytes(model.trainable_params)})"
+    )
     lines.append(
         f" Non-trainable params: {model.non_trainable_params:,} "
         f"({_bytes(model.non_trainable_params)})"

@@ -7,7 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from generated import CASES, EXAMPLES, checked, generate_module, make_inputs, randomise_keras_weights
+from generated import (
+    CASES,
+    EXAMPLES,
+    checked,
+    generate_module,
+    make_inputs,
+    randomise_keras_weights,
+)
 
 keras = pytest.importorskip("keras")
 
@@ -52,7 +59,9 @@ def test_keras_weights_round_trip_through_the_npz_file(spec_path: Path, tmp_path
         module.load_npz(fresh, path)
         again = fresh(inputs if len(inputs) > 1 else inputs[0], training=False)
         for a, b in zip(keras.tree.flatten(expected), keras.tree.flatten(again)):
-            np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
+            np.testing.assert_array_equal(
+                keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b)
+            )
 
 
 def test_load_npz_names_missing_extra_and_misshaped_weights(tmp_path: Path) -> None:

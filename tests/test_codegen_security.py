@@ -43,7 +43,15 @@ def assert_inert(source: str, hostile: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ['"a\\nimport os"', '"x; import os"', "class", "__import__", "forward", '"with space"', '"ok" # '],
+    [
+        '"a\\nimport os"',
+        '"x; import os"',
+        "class",
+        "__import__",
+        "forward",
+        '"with space"',
+        '"ok" # ',
+    ],
 )
 def test_hostile_layer_names_are_rejected(name: str) -> None:
     spec = f"model m {{\n    input [2]\n    dense(4, name={name})\n}}\n"

@@ -91,7 +91,9 @@ CASES = [
     [case[1:] for case in CASES],
     ids=[case[0] for case in CASES],
 )
-def test_diagnostic_code_and_place(spec: str, code: str, line: int, column: int, fragment: str) -> None:
+def test_diagnostic_code_and_place(
+    spec: str, code: str, line: int, column: int, fragment: str
+) -> None:
     diagnostics = netspec.lint_source(spec, "bad.ns")
     matching = [d for d in diagnostics if d.code == code]
     assert matching, [f"{d.code} {d.span.line}:{d.span.column} {d.message}" for d in diagnostics]

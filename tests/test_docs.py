@@ -15,9 +15,9 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 def test_generated_page_is_current(name: str) -> None:
     path = DOCS / name
     assert path.exists(), f"docs/{name} is missing: run python -m netspec.docs"
-    assert path.read_text(encoding="utf-8") == pages()[name], (
-        f"docs/{name} is stale: run python -m netspec.docs"
-    )
+    assert (
+        path.read_text(encoding="utf-8") == pages()[name]
+    ), f"docs/{name} is stale: run python -m netspec.docs"
 
 
 def test_every_layer_kind_is_documented() -> None:

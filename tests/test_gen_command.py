@@ -50,7 +50,10 @@ def test_check_and_diff_report_a_stale_output_and_write_nothing(tmp_path, capsys
     assert '-            keras.layers.Dense(3, activation="relu", name="dense_1"),' in diff
     assert '+            keras.layers.Dense(5, activation="relu", name="dense_1"),' in diff
     assert out.read_text() == old
-    assert main(["gen", str(source), "-t", "keras", "-o", str(tmp_path / "missing.py"), "--check"]) == 1
+    assert (
+        main(["gen", str(source), "-t", "keras", "-o", str(tmp_path / "missing.py"), "--check"])
+        == 1
+    )
 
 
 def test_a_spec_with_errors_is_refused_and_the_old_output_kept(tmp_path, capsys) -> None:

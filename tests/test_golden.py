@@ -23,9 +23,9 @@ CASES = [(e, t) for t in refresh.available_targets() for e in refresh.EXAMPLES]
 def test_generated_code_matches_the_golden_file(example: str, target: str) -> None:
     path = refresh.golden_path(example, target)
     assert path.exists(), f"no golden file {path.name}: run python tests/golden/refresh.py"
-    assert refresh.generate(example, target) == path.read_text(encoding="utf-8"), (
-        f"{path.name} is stale: run python tests/golden/refresh.py and review the diff"
-    )
+    assert refresh.generate(example, target) == path.read_text(
+        encoding="utf-8"
+    ), f"{path.name} is stale: run python tests/golden/refresh.py and review the diff"
 
 
 @pytest.mark.parametrize(("example", "target"), CASES[:2], ids=[f"{e}-{t}" for e, t in CASES[:2]])

@@ -26,7 +26,9 @@ def test_grammar_and_templates_ship_inside_the_installed_package() -> None:
 @pytest.mark.skipif(SCRIPT is None, reason="the netspec console script is not installed")
 def test_console_script_from_another_folder(tmp_path: Path) -> None:
     good = tmp_path / "seed.ns"
-    good.write_text("model seed {\n    input [2]\n    dense(4, relu)\n    dense(3, relu)\n    dense(1)\n}\n")
+    good.write_text(
+        "model seed {\n    input [2]\n    dense(4, relu)\n    dense(3, relu)\n    dense(1)\n}\n"
+    )
     bad = tmp_path / "bad.ns"
     bad.write_text("model seed {\n    input [2]\n    dense(4, relu)\n")
     run = lambda *args: subprocess.run(  # noqa: E731

@@ -106,7 +106,9 @@ def test_blocks_expand_with_names_spans_and_origin() -> None:
     assert first_conv.span.line == 3
     assert [(u.block, u.span.line) for u in first_conv.origin] == [("conv_bn", 17)]
     # A conv_bn inside a bottleneck: two levels of block use.
-    nested = next(n for n in graph.nodes if [u.block for u in n.origin] == ["bottleneck", "conv_bn"])
+    nested = next(
+        n for n in graph.nodes if [u.block for u in n.origin] == ["bottleneck", "conv_bn"]
+    )
     assert nested.span.line == 3
     assert [u.span.line for u in nested.origin] == [18, 9]
     # 4 * f evaluated with f = 32
@@ -148,12 +150,10 @@ def test_block_expansion_equals_the_network_written_out() -> None:
 
 
 def test_for_loop_and_arithmetic() -> None:
-    graph = lowered(
-        """model m {
+    graph = lowered("""model m {
             input [64, 64, 3]
             for f in (16, 32, 64) { conv2d(f * 2 - f // 2, 3); max_pool2d(2) }
-        }"""
-    )["m"]
+        }""")["m"]
     convs = [n.args["filters"] for n in graph.nodes if n.kind.name == "conv2d"]
     assert convs == [24, 48, 96]
     assert [n.name for n in graph.nodes if n.kind.name == "max_pool2d"] == [
@@ -162,24 +162,20 @@ def test_for_loop_and_arithmetic() -> None:
 
 
 def test_repeat_zero_and_expression_count() -> None:
-    graph = lowered(
-        """block stack(blocks) {
+    graph = lowered("""block stack(blocks) {
             repeat blocks - 1 { dense(8, relu) }
         }
-        model m { input [4]; stack(3); repeat 0 { dense(99) }; dense(1) }"""
-    )["m"]
+        model m { input [4]; stack(3); repeat 0 { dense(99) }; dense(1) }""")["m"]
     assert [n.args.get("units") for n in graph.nodes[1:]] == [8, 8, 1]
 
 
 def test_nested_layer_values_are_named_first() -> None:
-    graph = lowered(
-        """model m {
+    graph = lowered("""model m {
             input [None] int32
             embedding(1000, 16)
             bidirectional(lstm(8, return_sequences=true))
             lstm(4)
-        }"""
-    )["m"]
+        }""")["m"]
     assert graph.nodes[0].args == {"shape": (None,), "dtype": "int32"}
     bidirectional = graph.nodes[2]
     inner = bidirectional.args["layer"]
@@ -190,29 +186,25 @@ def test_nested_layer_values_are_named_first() -> None:
 
 
 def test_explicit_names_do_not_advance_the_counter() -> None:
-    graph = lowered(
-        """model m {
+    graph = lowered("""model m {
             input [4]
             dense(8, relu, name=hidden)
             dense(8, relu)
             dense(1, name="output")
-        }"""
-    )["m"]
+        }""")["m"]
     assert [n.name for n in graph.nodes] == ["input_layer", "hidden", "dense", "output"]
     assert not graph.nodes[1].auto_named and graph.nodes[2].auto_named
 
 
 def test_several_inputs_and_outputs() -> None:
-    graph = lowered(
-        """model two_towers {
+    graph = lowered("""model two_towers {
             a = input [8]
             b = input [8] int32
             ha = a -> dense(4, relu)
             hb = b -> dense(4, relu)
             y = concat(ha, hb, axis=-1) -> dense(1)
             output y, ha
-        }"""
-    )["two_towers"]
+        }""")["two_towers"]
     assert [graph.nodes[i].name for i in graph.inputs] == ["a", "b"]
     assert graph.nodes[1].args["dtype"] == "int32"
     assert [graph.nodes[i].name for i in graph.outputs] == ["dense_2", "dense"]
@@ -221,15 +213,13 @@ def test_several_inputs_and_outputs() -> None:
 
 
 def test_compile_and_values() -> None:
-    graph = lowered(
-        """model m {
+    graph = lowered("""model m {
             input [4]
             dense(3, softmax, kernel_regularizer=l2(1e-4), kernel_initializer=he_normal)
             compile(loss=sparse_categorical_crossentropy(from_logits=true),
                     optimizer=adam(learning_rate=1e-3),
                     metrics=[accuracy, top_k_categorical_accuracy(k=5)])
-        }"""
-    )["m"]
+        }""")["m"]
     dense = graph.nodes[1]
     assert dense.args["kernel_regularizer"].name == "l2"
     assert dense.args["kernel_regularizer"].args == (1e-4,)
@@ -242,8 +232,7 @@ def test_compile_and_values() -> None:
 
 
 def test_keras_class_names_and_activation_layers() -> None:
-    graph = lowered(
-        """model m {
+    graph = lowered("""model m {
             input [28, 28, 1]
             Conv2D(8, 3)
             BatchNormalization
@@ -252,8 +241,7 @@ def test_keras_class_names_and_activation_layers() -> None:
             Flatten
             Dense(10)
             softmax
-        }"""
-    )["m"]
+        }""")["m"]
     assert [n.name for n in graph.nodes[1:]] == [
         "conv2d", "batch_normalization", "activation", "max_pooling2d", "flatten", "dense",
         "softmax",
@@ -262,35 +250,36 @@ def test_keras_class_names_and_activation_layers() -> None:
 
 
 def test_chain_continues_on_lines_starting_with_arrow_and_comments() -> None:
-    graph = lowered(
-        """model m {  # a comment after the brace
+    graph = lowered("""model m {  # a comment after the brace
             x = input [4]   # the input
             h = x -> dense(8)
                 # a comment line inside the chain
                 -> relu
                 -> dense(2)
             h -> softmax; dense(1)
-        }"""
-    )["m"]
-    assert [n.kind.name for n in graph.nodes] == ["input", "dense", "relu", "dense", "softmax", "dense"]
+        }""")["m"]
+    assert [n.kind.name for n in graph.nodes] == [
+        "input",
+        "dense",
+        "relu",
+        "dense",
+        "softmax",
+        "dense",
+    ]
 
 
 def test_block_parameters_can_name_activations_and_layers() -> None:
-    graph = lowered(
-        """block mlp(width, act=relu, norm=layer_norm) {
+    graph = lowered("""block mlp(width, act=relu, norm=layer_norm) {
             dense(width, activation=act)
             norm
         }
-        model m { input [4]; mlp(8); mlp(8, act=gelu, norm=batch_norm) }"""
-    )["m"]
+        model m { input [4]; mlp(8); mlp(8, act=gelu, norm=batch_norm) }""")["m"]
     assert [(n.kind.name, n.args.get("activation")) for n in graph.nodes[1:]] == [
         ("dense", "relu"), ("layer_norm", None), ("dense", "gelu"), ("batch_norm", None),
     ]  # fmt: skip
 
 
 def test_block_defined_after_use_and_default_from_parameter() -> None:
-    graph = lowered(
-        """model m { input [4]; widen(3) }
-        block widen(n, m=2 * n) { dense(m) }"""
-    )["m"]
+    graph = lowered("""model m { input [4]; widen(3) }
+        block widen(n, m=2 * n) { dense(m) }""")["m"]
     assert graph.nodes[1].args["units"] == 6

@@ -37,7 +37,10 @@ def test_netspec_lint_hook_passes_good_specs_and_fails_bad_ones(tmp_path: Path) 
     git(repo, "add", ".")
     git(repo, "commit", "-qm", "good")
     home = tmp_path / "cache"
-    env = {"PRE_COMMIT_HOME": str(home), "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin"}
+    env = {
+        "PRE_COMMIT_HOME": str(home),
+        "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
+    }
     run = lambda: subprocess.run(  # noqa: E731
         [PRE_COMMIT, "try-repo", str(ROOT), "netspec-lint", "--all-files"],
         cwd=repo,

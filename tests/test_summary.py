@@ -15,17 +15,31 @@ def test_summary_json_has_exactly_the_fixed_fields(capsys) -> None:
     data = json.loads(capsys.readouterr().out)
     assert list(data) == ["models"]
     seed = data["models"][0]
-    assert list(seed) == ["name", "path", "total_params", "trainable_params", "output_shape", "layers"]
+    assert list(seed) == [
+        "name",
+        "path",
+        "total_params",
+        "trainable_params",
+        "output_shape",
+        "layers",
+    ]
     assert seed["name"] == "seed" and seed["total_params"] == 31 and seed["trainable_params"] == 31
     assert seed["output_shape"] == [None, 1]
-    assert seed["layers"][1] == {"name": "dense", "kind": "dense", "output_shape": [None, 4], "params": 12}
+    assert seed["layers"][1] == {
+        "name": "dense",
+        "kind": "dense",
+        "output_shape": [None, 4],
+        "params": 12,
+    }
     for layer in seed["layers"]:
         assert list(layer) == ["name", "kind", "output_shape", "params"]
 
 
 def test_summary_counts_batch_norm_statistics_as_non_trainable(tmp_path, capsys) -> None:
     spec = tmp_path / "bn.ns"
-    spec.write_text("model m {\n    input [8, 8, 3]\n    conv2d(4, 3)\n    batch_norm\n    relu\n}\n")
+    spec.write_text(
+        "model m {\n    input [8, 8, 3]\n    conv2d(4, 3)\n    batch_norm\n    relu\n}\n"
+    )
     assert main(["summary", "--format", "json", str(spec)]) == 0
     model = json.loads(capsys.readouterr().out)["models"][0]
     assert model["total_params"] == 3 * 3 * 3 * 4 + 4 + 4 * 4

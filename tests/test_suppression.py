@@ -359,7 +359,9 @@ def test_rule_thresholds_from_pyproject_reach_the_rules(tmp_path) -> None:
     from netspec.api import lint_file
 
     spec = tmp_path / "m.ns"
-    spec.write_text("model m {\n    input [8]\n    dense(8, relu)\n    dropout(0.6)\n    dense(1)\n}\n")
+    spec.write_text(
+        "model m {\n    input [8]\n    dense(8, relu)\n    dropout(0.6)\n    dense(1)\n}\n"
+    )
     assert "NS221" in [d.code for d in lint_file(str(spec), spec.read_text())]
     (tmp_path / "pyproject.toml").write_text("[tool.netspec.rules]\nhigh-dropout-rate = 0.7\n")
     assert "NS221" not in [d.code for d in lint_file(str(spec), spec.read_text())]

@@ -51,7 +51,11 @@ def _index() -> dict[str, LayerKind]:
     # Aliases never shadow a spec name: `Activation` stays the generic activation layer.
     for kind in all_kinds():
         for alias in (*kind.aliases, kind.keras_class):
-            if kind.keras_class == "Activation" and alias == "Activation" and kind.name != "activation":
+            if (
+                kind.keras_class == "Activation"
+                and alias == "Activation"
+                and kind.name != "activation"
+            ):
                 continue
             index.setdefault(alias, kind)
     return index

@@ -48,7 +48,9 @@ def weight_args(*prefixes: str, defaults: dict[str, str] | None = None) -> tuple
     in the order Keras' Dense and Conv constructors list them."""
     defaults = defaults or {}
     inits = tuple(
-        initializer(f"{p}_initializer", defaults.get(p, "zeros" if p == "bias" else "glorot_uniform"))
+        initializer(
+            f"{p}_initializer", defaults.get(p, "zeros" if p == "bias" else "glorot_uniform")
+        )
         for p in prefixes
     )
     regs = tuple(regularizer(f"{p}_regularizer") for p in prefixes)
@@ -110,9 +112,7 @@ def format_shape(shape: Shape, batch: bool = True) -> str:
     return f"({inner},)" if len(dims) == 1 else f"({inner})"
 
 
-def conv_length(
-    length: Dim, kernel: int, stride: int, padding: str, dilation: int = 1
-) -> Dim:
+def conv_length(length: Dim, kernel: int, stride: int, padding: str, dilation: int = 1) -> Dim:
     """Keras' output length of a convolution or pooling window along one axis."""
     if length is None:
         return None

@@ -228,7 +228,7 @@ ACTIVATION_LAYERS = tuple(
         linearity=Linearity.TRANSPARENT if name == "linear" else Linearity.NONLINEAR,
         category="activation",
         fixed_activation=name,
-        summary=f"The `{name}` activation as a layer: `Activation(\"{name}\")`.",
+        summary=f'The `{name}` activation as a layer: `Activation("{name}")`.',
     )
     for name in ACTIVATIONS
     if name not in _OWN_CLASSES
@@ -322,7 +322,9 @@ def reshape_infer(inputs: list[Shape], args) -> Shape:
     target = tuple(args["target_shape"])
     unknown = [i for i, d in enumerate(target) if d == -1]
     if len(unknown) > 1:
-        raise ShapeError("reshape allows at most one -1 in its target", argument="target_shape", code="NS105")
+        raise ShapeError(
+            "reshape allows at most one -1 in its target", argument="target_shape", code="NS105"
+        )
     if any(d is not None and d != -1 and d <= 0 for d in target):
         raise ShapeError(
             f"reshape target {target} has a dimension <= 0", argument="target_shape", code="NS101"

@@ -93,7 +93,9 @@ def bind_arguments(
             continue
         if name in given:
             problems.append(
-                ArgumentProblem("NS004", f"argument `{name}` of {kind.name} is given twice", keyword=name)
+                ArgumentProblem(
+                    "NS004", f"argument `{name}` of {kind.name} is given twice", keyword=name
+                )
             )
             continue
         given[name] = value
@@ -215,7 +217,8 @@ def check_value(layer: str, arg: Arg, value: Any) -> Any:
     if kind is K.SHAPE:
         if not isinstance(value, tuple) or not all(_is_int(v) or v is None for v in value):
             raise ValueProblem(
-                "NS006", f"{where} must be a tuple of integers such as (4, 4), got {describe(value)}"
+                "NS006",
+                f"{where} must be a tuple of integers such as (4, 4), got {describe(value)}",
             )
         return value
     if kind is K.AXIS:
@@ -243,10 +246,14 @@ def check_value(layer: str, arg: Arg, value: Any) -> Any:
 
 def _check_range(where: str, arg: Arg, value: float) -> None:
     if arg.minimum is not None and value < arg.minimum:
-        bound = f">= {arg.minimum:g}" if arg.below is None else f"in [{arg.minimum:g}, {arg.below:g})"
+        bound = (
+            f">= {arg.minimum:g}" if arg.below is None else f"in [{arg.minimum:g}, {arg.below:g})"
+        )
         raise ValueProblem("NS007", f"{where} must be {bound}, got {describe(value)}")
     if arg.below is not None and value >= arg.below:
-        bound = f"< {arg.below:g}" if arg.minimum is None else f"in [{arg.minimum:g}, {arg.below:g})"
+        bound = (
+            f"< {arg.below:g}" if arg.minimum is None else f"in [{arg.minimum:g}, {arg.below:g})"
+        )
         raise ValueProblem("NS007", f"{where} must be {bound}, got {describe(value)}")
 
 
@@ -270,7 +277,9 @@ def _check_callable_name(where: str, value: Any, names: Sequence[str], what: str
     if not isinstance(name, str):
         raise ValueProblem("NS006", f"{where} must be a {what} name or call, got {describe(value)}")
     if keras_snake_case(name) not in names:
-        raise ValueProblem("NS002", f"unknown {what} `{name}` for {where}" + suggestion(name, names))
+        raise ValueProblem(
+            "NS002", f"unknown {what} `{name}` for {where}" + suggestion(name, names)
+        )
     return value
 
 

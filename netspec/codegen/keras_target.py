@@ -83,7 +83,9 @@ def keras_value(value: Any, arg: catalog.Arg | None = None) -> str:
     return py_literal(value)
 
 
-def constructor_args(kind: LayerKind, args: dict[str, Any], explicit: frozenset[str], name: str) -> str:
+def constructor_args(
+    kind: LayerKind, args: dict[str, Any], explicit: frozenset[str], name: str
+) -> str:
     """Required arguments by position, then the explicitly given ones by keyword, then the name."""
     parts: list[str] = []
     if kind.fixed_activation:
@@ -99,7 +101,9 @@ def constructor_args(kind: LayerKind, args: dict[str, Any], explicit: frozenset[
     return ", ".join(parts)
 
 
-def layer_constructor(kind_name: str, args: dict[str, Any], explicit: frozenset[str], name: str) -> str:
+def layer_constructor(
+    kind_name: str, args: dict[str, Any], explicit: frozenset[str], name: str
+) -> str:
     kind = catalog.lookup(kind_name)
     assert kind is not None
     return f"keras.layers.{kind.keras_class}({constructor_args(kind, dict(args), explicit, name)})"
@@ -110,7 +114,9 @@ def _layer(node: Node, checked: CheckedGraph) -> KerasLayer:
     kind = node.kind
     if kind.name == "input":
         shape = py_literal(tuple(node.args["shape"]))
-        args = f"shape={shape}, dtype={py_literal(node.args['dtype'])}, name={py_literal(node.name)}"
+        args = (
+            f"shape={shape}, dtype={py_literal(node.args['dtype'])}, name={py_literal(node.name)}"
+        )
     else:
         args = constructor_args(kind, node.args, node.explicit, node.name)
     return KerasLayer(
