@@ -8,7 +8,7 @@ from netspec.catalog import Shape, ShapeError, Weight
 from netspec.catalog.common import format_shape
 from netspec.diagnostics import Diagnostic, DiagnosticSink
 from netspec.ir import Graph, Node
-from netspec.lower import block_notes
+from netspec.scope import block_notes
 
 # A weight larger than this (float32: 64 GiB) cannot be built on any machine netspec targets.
 MAX_WEIGHT_ELEMENTS = 2**34

@@ -12,7 +12,7 @@ from lark.visitors import Transformer_NonRecursive
 from lark.exceptions import UnexpectedInput, VisitError
 
 from netspec import syntax as S
-from netspec.diagnostics import LimitExceeded, Span
+from netspec.diagnostics import Diagnostic, LimitExceeded, Span
 from netspec.syntax_errors import ns001, syntax_diagnostic, token_span
 
 MAX_BRACKET_DEPTH = 64  # ( [ nesting
@@ -246,6 +246,8 @@ def lark_parser() -> Lark:
 
 
 class ParseError(Exception):
+    """Bad syntax: carries the one NS001 diagnostic."""
+
     def __init__(self, diagnostic: Diagnostic) -> None:
         super().__init__(diagnostic.message)
         self.diagnostic = diagnostic

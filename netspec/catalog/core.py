@@ -130,7 +130,7 @@ RELU = LayerKind(
     args=(
         Arg("max_value", K.FLOAT, None, nullable=True, minimum=0),
         Arg("negative_slope", K.FLOAT, 0.0, minimum=0),
-        Arg("threshold", K.FLOAT, 0.0),
+        Arg("threshold", K.FLOAT, 0.0, minimum=0),  # Keras refuses a negative threshold
     ),
     infer=identity,
     linearity=Linearity.NONLINEAR,

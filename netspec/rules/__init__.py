@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from netspec.diagnostics import DiagnosticSink, Note, Span
-from netspec.lower import block_notes
+from netspec.scope import block_notes
 from netspec.rules import (
     activation,
     initializers,
