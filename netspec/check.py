@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from netspec.catalog import Shape, ShapeError, Weight
-from netspec.catalog.common import format_shape
+from netspec.catalog.common import format_shape, product
 from netspec.diagnostics import Diagnostic, DiagnosticSink
 from netspec.ir import Graph, Node
 from netspec.scope import block_notes
 
 # A weight larger than this (float32: 64 GiB) cannot be built on any machine netspec targets.
 MAX_WEIGHT_ELEMENTS = 2**34
+# Nor an output of more than this many values for one example (float32: 8 GiB).
+MAX_OUTPUT_ELEMENTS = 2**31
 
 
 @dataclass
@@ -72,6 +74,16 @@ def infer_shapes(graph: Graph, sink: DiagnosticSink) -> CheckedGraph:
                 "NS109",
                 f"{node.name}: weight `{huge.name}` of shape {huge.shape} has {huge.size:.3g} "
                 "values; it cannot be built",
+                node.span,
+                notes=block_notes(node.origin),
+            )
+            continue
+        size = product(shape)
+        if size is not None and size > MAX_OUTPUT_ELEMENTS:
+            sink.error(
+                "NS109",
+                f"{node.name}: its output {format_shape(shape)} holds {size:.3g} values per "
+                "example; it cannot be built",
                 node.span,
                 notes=block_notes(node.origin),
             )

@@ -117,3 +117,12 @@ def test_mutated_examples_give_diagnostics_and_nothing_else(text: str) -> None:
 @given(st.text(max_size=200))
 def test_arbitrary_text_gives_diagnostics_and_nothing_else(text: str) -> None:
     assert_only_diagnostics(text)
+
+
+def test_sizes_that_cannot_be_built_are_reported_arithmetically() -> None:
+    huge_units = "model m {\n    input [1000]\n    dense(100000000000)\n}\n"
+    assert codes(huge_units) == ["NS109"]
+    huge_input = "model m {\n    input [100000, 100000, 3]\n    conv2d(8, 3)\n}\n"
+    assert codes(huge_input) == ["NS109"]
+    beyond_64_bits = "model m {\n    input [2]\n    dense(" + "9" * 30 + ")\n}\n"
+    assert codes(beyond_64_bits) == ["NS007"]

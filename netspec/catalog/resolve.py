@@ -19,6 +19,7 @@ from netspec.catalog.base import (
 from netspec.catalog.common import ACTIVATIONS, CONSTRAINTS, DTYPES, INITIALIZERS, REGULARIZERS
 
 K = ValueKind
+MAX_INT = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,8 @@ def check_value(layer: str, arg: Arg, value: Any) -> Any:
     if kind is K.INT:
         if not _is_int(value):
             raise ValueProblem("NS006", f"{where} must be an integer, got {describe(value)}")
+        if abs(value) > MAX_INT:
+            raise ValueProblem("NS007", f"{where} is out of range (64 bits): {value:.3e}")
         _check_range(where, arg, value)
         return value
     if kind is K.FLOAT:
