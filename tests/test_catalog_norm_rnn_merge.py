@@ -433,3 +433,21 @@ def test_positional_arguments_follow_keras() -> None:
     args = bind("bidirectional", inner, "sum")
     assert (args["layer"], args["merge_mode"], args["backward_layer"]) == (inner, "sum", None)
     assert bind("time_distributed", inner)["layer"] == inner
+
+
+@pytest.mark.parametrize("kind", ["dense", "embedding"])
+def test_lora_weights_match_keras(kind: str) -> None:
+    from netspec.catalog import lookup
+    from netspec.catalog.resolve import bind
+
+    if kind == "dense":
+        layer = keras.layers.Dense(3, lora_rank=2)
+        layer.build((None, 5))
+        args, inputs = bind("dense", 3, lora_rank=2), [(5,)]
+    else:
+        layer = keras.layers.Embedding(10, 4, lora_rank=2)
+        layer.build((None, 3))
+        args, inputs = bind("embedding", 10, 4, lora_rank=2), [(3,)]
+    ours = [(w.name, w.shape, w.trainable) for w in lookup(kind).weights(inputs, args)]
+    theirs = [(w.path.split("/", 1)[1], tuple(w.shape), w.trainable) for w in layer.weights]
+    assert ours == theirs

@@ -62,9 +62,16 @@ def dense_infer(inputs: list[Shape], args) -> Shape:
 
 def dense_weights(inputs: list[Shape], args) -> list[Weight]:
     fan_in = known_last(inputs[0], "dense")
-    weights = [Weight("kernel", (fan_in, args["units"]))]
+    rank = args.get("lora_rank")
+    # With LoRA, Keras freezes the kernel and trains two low-rank factors added to it.
+    weights = [Weight("kernel", (fan_in, args["units"]), trainable=not rank)]
     if args["use_bias"]:
         weights.append(Weight("bias", (args["units"],)))
+    if rank:
+        weights += [
+            Weight("lora_kernel_a", (fan_in, rank)),
+            Weight("lora_kernel_b", (rank, args["units"])),
+        ]
     return weights
 
 
@@ -91,6 +98,18 @@ def embedding_infer(inputs: list[Shape], args) -> Shape:
     return inputs[0] + (args["output_dim"],)
 
 
+def embedding_weights(args) -> list[Weight]:
+    rank = args.get("lora_rank")
+    table = (args["input_dim"], args["output_dim"])
+    weights = [Weight("embeddings", table, trainable=not rank)]
+    if rank:
+        weights += [
+            Weight("lora_embeddings_a", (args["input_dim"], rank)),
+            Weight("lora_embeddings_b", (rank, args["output_dim"])),
+        ]
+    return weights
+
+
 EMBEDDING = LayerKind(
     name="embedding",
     keras_class="Embedding",
@@ -105,7 +124,7 @@ EMBEDDING = LayerKind(
         Arg("lora_alpha", K.FLOAT, None, nullable=True),
     ),
     infer=embedding_infer,
-    weights=lambda inputs, args: [Weight("embeddings", (args["input_dim"], args["output_dim"]))],
+    weights=lambda inputs, args: embedding_weights(args),
     linearity=Linearity.NONLINEAR,  # a lookup, not a map of its input values
     category="core",
     summary="A lookup table from integer ids to dense vectors.",

@@ -75,6 +75,9 @@ def call_expression(module: str, value: CallValue | str) -> str:
 
 
 def keras_value(value: Any, arg: catalog.Arg | None = None) -> str:
+    if arg is not None and arg.kind is catalog.ValueKind.PADDING_PAIRS and arg.rank == 1:
+        # ZeroPadding1D and Cropping1D take one (before, after) pair, not a tuple of pairs.
+        return py_literal(value[0])
     if isinstance(value, LayerSpec):
         return layer_constructor(value.kind, value.args, value.explicit, value.name)
     if isinstance(value, CallValue):
