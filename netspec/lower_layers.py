@@ -5,7 +5,7 @@ from __future__ import annotations
 from netspec import catalog
 from netspec import syntax as S
 from netspec.catalog import LayerKind
-from netspec.catalog.common import DTYPES
+from netspec.catalog.common import DTYPES, UNUSABLE_ACTIVATIONS
 from netspec.catalog.resolve import did_you_mean, suggestion
 from netspec.diagnostics import LimitExceeded, Span
 from netspec.evaluate import TensorRef, ValueError_, evaluate
@@ -75,6 +75,10 @@ class LayerLowering:
     def unknown_kind(self, name: str, span: Span, scope: Scope, frame: Frame) -> None:
         if scope.bound_later(name):
             self.error("NS009", f"`{name}` is used before it is bound", span, frame)
+            return
+        if name in UNUSABLE_ACTIVATIONS:
+            reason = UNUSABLE_ACTIVATIONS[name]
+            self.error("NS002", f"activation `{name}` cannot be used: {reason}", span, frame)
             return
         close = did_you_mean(name, [*catalog.known_names(), *self.blocks])
         if close:

@@ -34,10 +34,6 @@ keras = pytest.importorskip("keras")
 SPECS = EXAMPLES + CASES
 DEEP = {"vgg16", "vgg19", "resnet50", "mobilenet"}  # batch of 1, tolerance 1e-4
 SMALL = [p for p in SPECS if p.stem not in DEEP]
-# Models whose Keras output shape the checker gets wrong (reported): only Keras' shape is checked.
-CHECKER_SHAPE_GAPS = {"np_glu"}  # glu halves the last axis; the checker keeps it
-# Kinds no spec can exercise: Keras itself cannot call them.
-UNRUNNABLE = {"threshold"}  # Activation("threshold") lacks its threshold and default_value
 
 # Loops allowed in a generated module: the time steps of recurrent layers, and the weight-file
 # bookkeeping that walks the weight names. Everything else is vectorised.
@@ -124,8 +120,7 @@ def test_numpy_matches_keras(spec_path: Path, tmp_path: Path) -> None:
         for out, want, node_id in zip(got, expected, graph.outputs):
             assert out.dtype == np.float32
             assert out.shape == want.shape
-            if graph.name not in CHECKER_SHAPE_GAPS:
-                assert fits(out.shape[1:], graph_check.shapes[node_id])
+            assert fits(out.shape[1:], graph_check.shapes[node_id])
             # Never looser than `tolerance`, and relative to the output's size when that is small
             # (a softmax over 1000 classes is about 1e-3 everywhere).
             scale = min(1.0, float(np.max(np.abs(want)))) if want.size else 1.0
@@ -258,7 +253,7 @@ def kinds_in(spec_paths: list[Path]) -> set[str]:
 
 
 def test_every_catalog_kind_is_exercised() -> None:
-    missing = {k.name for k in all_kinds()} - kinds_in(SPECS) - UNRUNNABLE
+    missing = {k.name for k in all_kinds()} - kinds_in(SPECS)
     assert (
         not missing
     ), f"no case spec uses {sorted(missing)}; add one as tests/codegen_cases/np_*.ns"
@@ -283,7 +278,6 @@ def test_helpers_are_emitted_only_when_needed() -> None:
 
 
 REFUSED = {
-    "threshold": "model m {\n    input [4]\n    threshold\n}\n",
     "lora": "model m {\n    input [4]\n    dense(2, lora_rank=2, name=low)\n}\n",
     "concat mask": (
         "model m {\n    a = input [5, 3]\n    b = input [5, 2]\n    x = a -> masking\n"
@@ -295,7 +289,6 @@ REFUSED = {
     ),
 }
 REFUSED_LAYER = {
-    "threshold": "activation",
     "lora": "low",
     "concat mask": "rnn",
     "softmax mask": "probs",

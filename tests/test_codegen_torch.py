@@ -286,10 +286,6 @@ REFUSED = {
         "input [5] int32\nembedding(10, 4, mask_zero=true)\ndense(3)\nglobal_avg_pool1d",
         "the mask made by `embedding` reaches this global_avg_pool1d layer",
     ),
-    "threshold": (
-        "input [4]\ndense(3)\nthreshold",
-        "activation `threshold` needs threshold and default_value",
-    ),
     "bicubic": (
         "input [4, 4, 2]\nupsampling2d(interpolation=bicubic)",
         "interpolation=bicubic has no exact torch equivalent",
@@ -320,25 +316,6 @@ def test_masking_alone_is_generated() -> None:
 
 
 # ---- layers checked against numbers of their own --------------------------------------------
-
-
-def test_glu_halves_its_axis_as_keras_does(tmp_path: Path) -> None:
-    # The catalog keeps glu's shape (Keras' own static shape says so too), but glu halves the
-    # axis when it runs; the torch module computes what Keras computes.
-    text = "model g {\n input [3, 8]\n dense(6, name=d)\n glu\n}\n"
-    spec = tmp_path / "g.ns"
-    spec.write_text(text)
-    keras_module = generate_module(spec, "keras", tmp_path)
-    torch_module = generate_module(spec, "torch", tmp_path)
-    keras_model = keras_module.build_g()
-    keepable_scale(keras_model, np.random.default_rng(0))
-    keras_module.save_npz(keras_model, tmp_path / "g.npz")
-    model = torch_module.G()
-    torch_module.load_npz(model, tmp_path / "g.npz")
-    x = np.random.default_rng(1).normal(size=(2, 3, 8)).astype("float32")
-    want = keras.ops.convert_to_numpy(keras_model(x))
-    got = model(torch.from_numpy(x)).detach().numpy()
-    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
 def test_asymmetric_padding_and_cropping_of_sequences(tmp_path: Path) -> None:
@@ -408,8 +385,7 @@ def test_the_cases_cover_every_layer_kind() -> None:
             for node in graph_check.graph.nodes:
                 used.add(node.kind.name)
                 used.update(inner.kind for inner in node.inner_layers())
-    # glu and threshold have tests of their own (their Keras shapes and calls are special).
-    missing = {k.name for k in catalog.all_kinds()} - used - {"glu", "threshold"}
+    missing = {k.name for k in catalog.all_kinds()} - used
     assert not missing, f"no case spec uses {sorted(missing)}"
 
 

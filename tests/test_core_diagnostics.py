@@ -123,3 +123,11 @@ def test_a_block_used_twice_reports_its_problem_once() -> None:
 def test_an_unknown_merge_does_not_cascade_into_unused_values() -> None:
     spec = "model m {\n    x = input [2]\n    h = x -> dense(2)\n    addd(x, h)\n}\n"
     assert [d.code for d in netspec.lint_source(spec, "bad.ns")] == ["NS002"]
+
+
+def test_activations_keras_cannot_use_by_name_are_refused_with_the_reason() -> None:
+    for spec in ("model m {\n    input [8]\n    glu\n}\n", "model m {\n    input [8]\n    dense(8, glu)\n}\n"):
+        (diagnostic,) = netspec.lint_source(spec, "bad.ns")
+        assert diagnostic.code == "NS002" and "halves the last axis" in diagnostic.message
+    (diagnostic,) = netspec.lint_source("model m {\n    input [8]\n    threshold\n}\n", "bad.ns")
+    assert "relu(threshold=...)" in diagnostic.message

@@ -10,12 +10,22 @@ from netspec.catalog.base import Arg, Dim, Shape, ShapeError, ValueKind
 K = ValueKind
 
 ACTIVATIONS: tuple[str, ...] = (
-    "celu", "elu", "exponential", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu",
+    "celu", "elu", "exponential", "gelu", "hard_shrink", "hard_sigmoid", "hard_silu",
     "hard_swish", "hard_tanh", "leaky_relu", "linear", "log_sigmoid", "log_softmax", "mish",
     "relu", "relu6", "selu", "sigmoid", "silu", "soft_shrink", "softmax", "softplus", "softsign",
     "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "swish", "tanh", "tanh_shrink",
-    "threshold",
 )  # fmt: skip
+# Keras activations that a model cannot use by name, and why (NS002 says so).
+UNUSABLE_ACTIVATIONS: dict[str, str] = {
+    "glu": (
+        "Keras 3's Activation layer declares glu's output as wide as its input, but glu halves "
+        "the last axis, so every layer after it is built for the wrong width"
+    ),
+    "threshold": (
+        "it needs `threshold` and `default_value`, which an activation name cannot give; "
+        "use relu(threshold=...)"
+    ),
+}
 INITIALIZERS: tuple[str, ...] = (
     "constant", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "identity",
     "lecun_normal", "lecun_uniform", "ones", "orthogonal", "random_normal", "random_uniform",

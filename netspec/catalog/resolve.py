@@ -16,7 +16,14 @@ from netspec.catalog.base import (
     ValueKind,
     keras_snake_case,
 )
-from netspec.catalog.common import ACTIVATIONS, CONSTRAINTS, DTYPES, INITIALIZERS, REGULARIZERS
+from netspec.catalog.common import (
+    ACTIVATIONS,
+    CONSTRAINTS,
+    DTYPES,
+    INITIALIZERS,
+    REGULARIZERS,
+    UNUSABLE_ACTIVATIONS,
+)
 
 K = ValueKind
 MAX_INT = 2**63 - 1
@@ -210,6 +217,10 @@ def check_value(layer: str, arg: Arg, value: Any) -> Any:
         folded = value.lower() if isinstance(value, str) else value
         return _check_word(where, folded, arg.choices, "option")
     if kind is K.ACTIVATION:
+        if isinstance(value, str) and value in UNUSABLE_ACTIVATIONS:
+            raise ValueProblem(
+                "NS002", f"activation `{value}` cannot be used: {UNUSABLE_ACTIVATIONS[value]}"
+            )
         return _check_word(where, value, ACTIVATIONS, "activation")
     if kind is K.DTYPE:
         return _check_word(where, value, DTYPES, "dtype")

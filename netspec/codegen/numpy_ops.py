@@ -78,11 +78,6 @@ def activation_function(site: Site, name: str | None) -> str:
     name = "linear" if name is None else _ALIASES.get(name, name)
     if name in _NUMPY_ACTIVATIONS:
         return _NUMPY_ACTIVATIONS[name]
-    if name == "threshold":
-        raise Unsupported(
-            "Keras' `threshold` activation needs `threshold` and `default_value`, which an "
-            "activation name cannot give (Keras itself fails to call it)"
-        )
     return site.use(name)
 
 

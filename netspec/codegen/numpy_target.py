@@ -49,7 +49,6 @@ HELPERS: dict[str, tuple[str, ...]] = {
     "sparse_plus": (),
     "sparse_sigmoid": (),
     "squareplus": (),
-    "glu": ("sigmoid",),
     "softmax": (),
     "log_softmax": (),
     "sparsemax": (),

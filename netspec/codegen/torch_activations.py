@@ -36,7 +36,6 @@ _EXPRESSIONS: dict[str, Callable[[str, int], str]] = {
     "swish": lambda e, d: f"F.silu({e})",
     "softplus": lambda e, d: f"F.softplus({e})",
     "softsign": lambda e, d: f"F.softsign({e})",
-    "glu": lambda e, d: f"F.glu({e}, dim={d})",
     "sparse_plus": lambda e, d: f"_sparse_plus({e})",
     "sparse_sigmoid": lambda e, d: f"_sparse_sigmoid({e})",
     "squareplus": lambda e, d: f"_squareplus({e})",
@@ -72,18 +71,10 @@ _MODULES: dict[str, tuple[str, str]] = {
     "swish": ("nn.SiLU", ""),
     "softplus": ("nn.Softplus", ""),
     "softsign": ("nn.Softsign", ""),
-    "glu": ("nn.GLU", "dim={d}"),
 }
 
 
 def _check(name: str, layer: str) -> None:
-    if name == "threshold":
-        # keras.activations.threshold needs `threshold` and `default_value`; by name Keras
-        # calls it without them and fails, so there is nothing to reproduce.
-        raise GenerationError(
-            f"{layer}: activation `threshold` needs threshold and default_value arguments, which "
-            "an activation name cannot give (Keras itself fails when it runs); use relu(threshold=...)"
-        )
     if name not in _EXPRESSIONS:
         raise GenerationError(f"{layer}: activation `{name}` is not supported by the torch target")
 
