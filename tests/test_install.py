@@ -20,7 +20,7 @@ INSTALLED = "site-packages" in PACKAGE.parts
 @pytest.mark.skipif(not INSTALLED, reason="netspec is imported from a source tree, not installed")
 def test_grammar_and_templates_ship_inside_the_installed_package() -> None:
     assert grammar_path().is_relative_to(PACKAGE)
-    assert (PACKAGE / "templates").is_dir()
+    assert (PACKAGE / "templates" / "keras.py.jinja").is_file()
 
 
 @pytest.mark.skipif(SCRIPT is None, reason="the netspec console script is not installed")
