@@ -195,6 +195,12 @@ def test_depth_threshold() -> None:
     assert "NS225" in run(text, RuleConfig(deep_network_layers=4))
 
 
+def test_saturating_threshold() -> None:
+    text = "model m {\n input [8]\n repeat 3 { dense(8, tanh) }\n dense(1)\n}\n"
+    assert "NS226" not in run(text, RuleConfig())
+    assert "NS226" in run(text, RuleConfig(saturating_layers=2))
+
+
 @pytest.mark.parametrize(
     "options",
     [
@@ -203,8 +209,49 @@ def test_depth_threshold() -> None:
         {"blowup_min_params": -1},
         {"deep_network_layers": 0},
         {"deep_network_layers": True},
+        {"saturating_layers": 0},
     ],
 )
 def test_bad_thresholds_are_refused(options: dict) -> None:
     with pytest.raises(ValueError):
         RuleConfig(**options)
+
+
+# ---- facts the rules rely on -----------------------------------------------------------------
+
+
+def _keras_layer(keras, kind):
+    """A Keras layer of a catalog kind, built with the fewest arguments it takes."""
+    layers = keras.layers
+    cls = getattr(layers, kind.keras_class)
+    if kind.keras_class == "Activation":
+        return cls("relu")
+    if kind.keras_class == "InputLayer":
+        return cls(shape=(2,))
+    if kind.keras_class in ("Bidirectional", "TimeDistributed"):
+        return cls(layers.LSTM(2) if kind.keras_class == "Bidirectional" else layers.Dense(2))
+    required = {
+        "units": 2, "input_dim": 4, "output_dim": 2, "rate": 0.1, "stddev": 0.1,
+        "target_shape": (2,), "dims": (1,), "n": 2, "scale": 1.0, "filters": 2,
+        "kernel_size": 1, "pool_size": 2, "groups": 1, "axes": 1,
+    }  # fmt: skip
+    args = {a.name: required[a.name] for a in kind.args if a.required}
+    return cls(**args)
+
+
+def test_mask_table_matches_keras() -> None:
+    """NS214's table of `supports_masking` is Keras' own, for every layer class of the catalog."""
+    keras = pytest.importorskip("keras")
+    from netspec.catalog import all_kinds
+    from netspec.rules.data import SUPPORTS_MASKING
+
+    seen = set()
+    for kind in all_kinds():
+        if kind.keras_class in seen or kind.name == "embedding":
+            continue
+        seen.add(kind.keras_class)
+        layer = _keras_layer(keras, kind)
+        assert SUPPORTS_MASKING[kind.keras_class] is layer.supports_masking, kind.keras_class
+    embedding = keras.layers.Embedding
+    assert embedding(4, 2, mask_zero=True).supports_masking
+    assert not embedding(4, 2).supports_masking

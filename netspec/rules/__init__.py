@@ -9,12 +9,14 @@ from netspec.diagnostics import DiagnosticSink, Note, Span
 from netspec.scope import block_notes
 from netspec.rules import (
     activation,
+    data,
     initializers,
     layout,
     linear,
     output,
     reference,
     regularization,
+    windows,
 )
 from netspec.rules.base import Finding, Rule, RuleConfig
 
@@ -44,12 +46,22 @@ REGISTRY: tuple[Rule, ...] = (
     layout.parameter_blow_up,
     initializers.constant_initializer,
     layout.bottleneck,
+    activation.nonlinear_logits,
+    data.float_into_embedding,
+    data.mask_ignored,
+    data.unscaled_integer_image,
+    windows.stride_larger_than_window,
+    regularization.double_dropout,
+    regularization.batch_norm_at_output,
     regularization.bias_before_batch_norm,
     regularization.high_dropout_rate,
     regularization.dropout_before_pooling,
     initializers.initializer_activation_mismatch,
     layout.widening_toward_output,
     layout.no_normalization,
+    activation.saturating_activations,
+    windows.even_kernel_same_padding,
+    data.embedding_wider_than_vocabulary,
     output.output_vs_loss_logits,
     output.head_vs_task,
     output.regression_head,

@@ -27,6 +27,7 @@ class RuleConfig:
     blowup_share: float = 0.5  # NS209: share of the model's parameters one dense may hold
     blowup_min_params: int = 1_000_000  # NS209: smaller models are not worth the warning
     deep_network_layers: int = 10  # NS225: more learning layers than this is "deep"
+    saturating_layers: int = 4  # NS226: more saturating hidden layers in a row is a hint
 
     def __post_init__(self) -> None:
         # pyproject values arrive unchecked: refuse nonsense before any rule runs on it.
@@ -34,6 +35,7 @@ class RuleConfig:
         _number("blowup-share", self.blowup_share, 0.0, 1.0)
         _count("blowup-min-params", self.blowup_min_params, 0)
         _count("deep-network-layers", self.deep_network_layers, 1)
+        _count("saturating-layers", self.saturating_layers, 1)
 
 
 def _number(key: str, value: object, low: float, high: float) -> None:

@@ -264,6 +264,20 @@ def heads(checked: CheckedGraph) -> list[Head]:
     return [h for h in found if h is not None]
 
 
+def next_activation(
+    checked: CheckedGraph, node: Node, consumers: Mapping[int, list[int]]
+) -> str | None:
+    """The activation layer that alone takes `node`'s output, through dropout and reshaping."""
+    current = node
+    while len(consumers[current.id]) == 1:
+        current = checked.graph.node(consumers[current.id][0])
+        if is_activation_layer(current):
+            return activation_of(current)
+        if not is_passthrough(current):
+            return None
+    return None
+
+
 def learning_before(checked: CheckedGraph, node: Node) -> Node | None:
     """The learning layer that feeds `node` through activations, dropout and normalisation."""
     before, _ = back_through(checked, node, lambda n: not is_learning(n))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from netspec.catalog import LayerSpec
@@ -14,11 +14,10 @@ from netspec.rules.graphs import (
     effective,
     head_layers,
     initializer_name,
-    is_activation_layer,
     is_learning,
     is_map,
-    is_passthrough,
     known_nodes,
+    next_activation,
 )
 
 if TYPE_CHECKING:
@@ -135,7 +134,7 @@ def initializer_activation_mismatch(checked: CheckedGraph, config: RuleConfig) -
         if not is_map(node) or "kernel_initializer" not in _explicit(node):
             continue
         name = initializer_name(args.get("kernel_initializer"))
-        activation = activation_of(node) or _next_activation(checked, node, consumers)
+        activation = activation_of(node) or next_activation(checked, node, consumers)
         wanted = _wanted(activation)
         family = _family(name)
         if name is None or activation is None or wanted is None or family in (None, wanted):
@@ -152,20 +151,6 @@ def initializer_activation_mismatch(checked: CheckedGraph, config: RuleConfig) -
 def _explicit(node: Node) -> frozenset[str]:
     inner = node.args.get("layer") if node.kind.name == "time_distributed" else None
     return inner.explicit if isinstance(inner, LayerSpec) else node.explicit
-
-
-def _next_activation(
-    checked: CheckedGraph, node: Node, consumers: Mapping[int, list[int]]
-) -> str | None:
-    """The activation layer that alone takes `node`'s output, through dropout and reshaping."""
-    current = node
-    while len(consumers[current.id]) == 1:
-        current = checked.graph.node(consumers[current.id][0])
-        if is_activation_layer(current):
-            return activation_of(current)
-        if not is_passthrough(current):
-            return None
-    return None
 
 
 def _wanted(activation: str | None) -> str | None:

@@ -21,9 +21,21 @@ _CATEGORICAL = (
     "categorical_focal_crossentropy",
     "sparse_categorical_crossentropy",
 )
-_PROBABILITY = _BINARY + _CATEGORICAL  # the losses that take from_logits
+PROBABILITY_LOSSES = _BINARY + _CATEGORICAL  # the losses that take from_logits
 _REGRESSION = ("mean_squared_error", "mean_absolute_error", "huber", "log_cosh")
 _SQUASHING = ("softmax", "sigmoid")
+# The outputs a regression loss cannot be fitted with, and why (NS303).
+_REGRESSION_BOUNDS = {
+    "softmax": "bounds its outputs to (0, 1) with a sum of 1",
+    "sigmoid": "bounds its outputs to (0, 1)",
+    "hard_sigmoid": "bounds its outputs to [0, 1]",
+    "sparse_sigmoid": "bounds its outputs to [0, 1]",
+    "tanh": "bounds its outputs to (-1, 1)",
+    "hard_tanh": "bounds its outputs to [-1, 1]",
+    "softsign": "bounds its outputs to (-1, 1)",
+    "relu6": "bounds its outputs to [0, 6]",
+    "relu": "cannot go below 0 and gives no gradient to an output it cuts to 0",
+}
 
 
 @dataclass(frozen=True)
@@ -49,8 +61,8 @@ def _loss(value: Any, span: Span) -> Loss | None:
     return None
 
 
-def _heads_and_losses(checked: CheckedGraph) -> Iterator[tuple[Head, Loss]]:
-    """Each output's head with its loss: one loss for all outputs, or one per output in order."""
+def output_losses(checked: CheckedGraph) -> Iterator[tuple[int, Loss]]:
+    """Each output's id with its loss: one loss for all outputs, or one per output in order."""
     graph = checked.graph
     if graph.compile is None or graph.compile.loss is None:
         return
@@ -61,10 +73,22 @@ def _heads_and_losses(checked: CheckedGraph) -> Iterator[tuple[Head, Loss]]:
     if len(values) != len(outputs):
         return
     for output_id, item in zip(outputs, values):
-        end = head(checked, output_id)
         loss = _loss(item, span)
-        if end is not None and loss is not None:
+        if loss is not None:
+            yield output_id, loss
+
+
+def _heads_and_losses(checked: CheckedGraph) -> Iterator[tuple[Head, Loss]]:
+    """Each output's head with its loss, where one layer decides the output's range."""
+    for output_id, loss in output_losses(checked):
+        end = head(checked, output_id)
+        if end is not None:
             yield end, loss
+
+
+def loss_squash(loss: Loss) -> str:
+    """The squashing a probability loss told from_logits=true applies itself."""
+    return "sigmoid" if loss.name in _BINARY else "softmax"
 
 
 def _finding(end: Head, loss: Loss, message: str, help: str) -> Finding:
@@ -110,7 +134,7 @@ def output_vs_loss_logits(checked: CheckedGraph, config: RuleConfig) -> Iterator
     ```
     """
     for end, loss in _heads_and_losses(checked):
-        if loss.name not in _PROBABILITY:
+        if loss.name not in PROBABILITY_LOSSES:
             continue
         if end.activation in _SQUASHING and loss.from_logits:
             message = (
@@ -120,7 +144,7 @@ def output_vs_loss_logits(checked: CheckedGraph, config: RuleConfig) -> Iterator
             help = f"leave from_logits out, or drop the {end.activation} and keep raw scores"
             yield _finding(end, loss, message, help)
         elif end.activation is None and not loss.from_logits:
-            squash = "sigmoid" if loss.name in _BINARY else "softmax"
+            squash = loss_squash(loss)
             message = (
                 f"{end.layer.name} ({describe(end.layer)}) outputs raw scores, but the loss "
                 f"{loss.written} expects probabilities"
@@ -191,13 +215,19 @@ def head_vs_task(checked: CheckedGraph, config: RuleConfig) -> Iterator[Finding]
 
 @rule("NS303", "regression-head", Severity.WARNING)
 def regression_head(checked: CheckedGraph, config: RuleConfig) -> Iterator[Finding]:
-    """A softmax or sigmoid output is trained with a regression loss (mse, mae, huber, log_cosh).
+    """A bounded output (softmax, sigmoid, tanh, relu, ...) is trained with a regression loss.
 
-    A regression loss measures distances to real-valued targets, but a sigmoid bounds the
-    outputs to (0, 1) and a softmax also makes them sum to 1: targets outside that range cannot
-    be reached, and the squashing's flat ends stall the gradients. Regression wants a linear
-    output; probabilities want a cross-entropy loss. Loss aliases count (`mse`,
-    `MeanSquaredError`).
+    A regression loss (mse, mae, huber, log_cosh) measures distances to real-valued targets, but
+    a squashing output cannot reach every target: a sigmoid bounds the outputs to (0, 1), a
+    softmax also makes them sum to 1, tanh and softsign bound them to (-1, 1), hard_sigmoid to
+    [0, 1], relu6 to [0, 6]. Targets outside the range cannot be reached, and the flat ends of
+    the squashing stall the gradients (DeepDiagnosis' output range check). relu cannot go
+    negative, and an output it cuts to 0 gets no gradient at all: once an example's prediction is
+    pushed below 0 it stays at 0, so even for targets that are never negative (prices, counts) a
+    relu output can die; softplus (smooth, positive) or a linear output serve better. Regression
+    wants a linear output; probabilities want a cross-entropy loss. Loss aliases count (`mse`,
+    `MeanSquaredError`). Smooth activations that are unbounded above (softplus, exponential, elu)
+    are deliberate choices for positive targets and are not reported.
 
     Bad:
 
@@ -205,7 +235,7 @@ def regression_head(checked: CheckedGraph, config: RuleConfig) -> Iterator[Findi
     model price {
         input [8]
         dense(16, relu)
-        dense(1, sigmoid)
+        dense(1, tanh)
         compile(loss=mse, optimizer=adam)
     }
     ```
@@ -222,11 +252,14 @@ def regression_head(checked: CheckedGraph, config: RuleConfig) -> Iterator[Findi
     ```
     """
     for end, loss in _heads_and_losses(checked):
-        if loss.name in _REGRESSION and end.activation in _SQUASHING:
-            bound = "to (0, 1)" + (" with a sum of 1" if end.activation == "softmax" else "")
+        bound = _REGRESSION_BOUNDS.get(end.activation or "")
+        cap = end.layer.args.get("max_value") if end.layer.kind.name == "relu" else None
+        if isinstance(cap, (int, float)):
+            bound = f"bounds its outputs to [0, {cap:g}] and gives no gradient below 0"
+        if loss.name in _REGRESSION and bound is not None:
             message = (
-                f"{end.layer.name} applies {end.activation}, which bounds its outputs {bound}, "
-                f"but the loss {loss.written} is a regression loss"
+                f"{end.layer.name} applies {end.activation}, which {bound}, but the loss "
+                f"{loss.written} is a regression loss"
             )
             help = "use a linear output for regression, or a cross-entropy loss for probabilities"
             yield _finding(end, loss, message, help)

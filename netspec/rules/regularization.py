@@ -1,4 +1,5 @@
-"""Rules about dropout and batch norm: where dropout stands, its rate, a bias batch norm cancels."""
+"""Rules about dropout and batch norm: where dropout stands, its rate, two in a row, a bias that
+batch norm cancels, a norm at the output."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from netspec.rules.graphs import (
     back_through,
     effective,
     is_dropout,
+    is_learning,
     is_map,
+    is_passthrough,
     known_nodes,
     shape_of,
 )
@@ -279,3 +282,152 @@ def dropout_before_pooling(checked: CheckedGraph, config: RuleConfig) -> Iterato
                 "values with their neighbours; dropout after it regularises on fewer values"
             )
             yield Finding(node, message, help=f"move {node.name} after {pools[0].name}")
+
+
+# ---- two dropouts in a row (NS217) -----------------------------------------------------------
+
+# Dropout that multiplies its input by random masks or factors; gaussian_noise adds instead.
+_DROPOUTS = ("dropout", "spatial_dropout1d", "spatial_dropout2d", "gaussian_dropout")
+
+
+def _is_dropout_layer(node: Node) -> bool:
+    return node.kind.name in _DROPOUTS
+
+
+@rule("NS217", "double-dropout", Severity.WARNING)
+def double_dropout(checked: CheckedGraph, config: RuleConfig) -> Iterator[Finding]:
+    """A dropout layer right after another dropout layer: the rates compound.
+
+    Two dropouts in a row drop independently, so a value survives both with probability
+    (1 - a)(1 - b): dropout(0.5) after dropout(0.5) drops 75% of the values, not 50%, and
+    gaussian_dropout compounds its noise the same way. It is almost always a slip (a dropout
+    left in when another was added, or one before and one after a reshape) and regularises far
+    more than either rate says. Counted: dropout, spatial_dropout1d/2d and gaussian_dropout, with
+    only reshaping layers (flatten, reshape, permute) between; additive gaussian_noise is a
+    different regulariser and does not count. A dropout of rate 0 drops nothing and is not
+    reported.
+
+    Bad:
+
+    ```netspec
+    model classifier {
+        input [64]
+        dense(64, relu)
+        dropout(0.5)
+        dropout(0.5)
+        dense(10, softmax)
+    }
+    ```
+
+    Good:
+
+    ```netspec
+    model classifier {
+        input [64]
+        dense(64, relu)
+        dropout(0.5)
+        dense(10, softmax)
+    }
+    ```
+    """
+    for node in known_nodes(checked):
+        if not _is_dropout_layer(node) or not node.args.get("rate"):
+            continue
+        before, between = back_through(checked, node, _reshapes)
+        if before is None or not _is_dropout_layer(before) or not before.args.get("rate"):
+            continue
+        first, second = before.args["rate"], node.args["rate"]
+        combined = 1 - (1 - first) * (1 - second)
+        message = (
+            f"{node.name} ({_what(node)}) comes right after {before.name} ({_what(before)})"
+            f"{aside(between[::-1])}: together they act as one dropout of rate {combined:.2g}"
+        )
+        help = f"keep one dropout of the rate you mean, e.g. {before.name} alone"
+        yield Finding(node, message, help=help)
+
+
+# ---- normalisation at the output (NS218) -----------------------------------------------------
+
+# Normalisation with a learned shift and scale: at the output it fixes the outputs' statistics.
+# unit_norm is left out: an L2-normalised output (an embedding for cosine similarity) is a design.
+_OUTPUT_NORMS = ("batch_norm", "layer_norm", "group_norm")
+
+
+@rule("NS218", "batch-norm-at-output", Severity.WARNING)
+def batch_norm_at_output(checked: CheckedGraph, config: RuleConfig) -> Iterator[Finding]:
+    """A batch, layer or group norm is the model's output, after its head.
+
+    The output layer computes the predictions the loss compares with the targets. A
+    normalisation after it re-centres and re-scales them, whatever the loss: batch norm forces
+    each output's mean and spread over the batch to its learned beta and gamma in training, and
+    uses moving averages at inference, so a prediction depends on the rest of the batch and
+    changes between training and inference; layer norm over a single output unit always returns
+    beta; after a softmax or sigmoid the outputs are no longer probabilities. Normalisation
+    belongs between hidden layers. Reported when the norm (possibly followed by reshaping) is an
+    output and what it normalises comes straight (through dropout or reshaping) from a dense
+    layer or a sigmoid, or, in a model with a loss, from any learning layer or activation (a
+    norm after a softmax is NS204's). Left alone: a norm after a merge (a transformer's final
+    layer norm, a residual sum), the features of a convolution or recurrent backbone in a model
+    without a loss (another model may build on them), and unit_norm (L2-normalised embeddings
+    are a design).
+
+    Bad:
+
+    ```netspec
+    model regression {
+        input [8]
+        dense(16, relu)
+        dense(1)
+        batch_norm
+        compile(loss=mse, optimizer=adam)
+    }
+    ```
+
+    Good:
+
+    ```netspec
+    model regression {
+        input [8]
+        dense(16)
+        batch_norm
+        relu
+        dense(1)
+        compile(loss=mse, optimizer=adam)
+    }
+    ```
+    """
+    graph = checked.graph
+    has_loss = graph.compile is not None and graph.compile.loss is not None
+    for output_id in dict.fromkeys(graph.outputs):
+        norm = graph.node(output_id)
+        while norm.kind.category == "reshaping" and len(norm.inputs) == 1:
+            norm = graph.node(norm.inputs[0])
+        if norm.kind.name not in _OUTPUT_NORMS or shape_of(checked, norm) is None:
+            continue
+        before, between = back_through(checked, norm, is_passthrough)
+        if before is None or before.is_input:
+            continue
+        activation = activation_of(before)
+        if activation == "softmax":
+            continue  # any layer after a final softmax is NS204's
+        headed = effective(before)[0].name == "dense" or activation == "sigmoid"
+        if headed or (has_loss and (is_learning(before) or activation is not None)):
+            yield _normalised_output(checked, norm, before, between)
+
+
+def _normalised_output(checked: CheckedGraph, norm: Node, before: Node, between: list) -> Finding:
+    activation = activation_of(before)
+    shape = shape_of(checked, norm) or ()
+    if activation == "sigmoid":
+        what = f"the sigmoid probabilities of {before.name} are no longer probabilities"
+    elif norm.kind.name == "layer_norm" and shape and shape[-1] == 1:
+        what = "over a single output unit layer norm always returns its beta"
+    elif norm.kind.name == "batch_norm":
+        what = "each prediction depends on the rest of the batch and differs at inference"
+    else:
+        what = "the outputs are re-centred and re-scaled whatever the targets"
+    message = (
+        f"{norm.name} normalises the model's output after {before.name}{aside(between[::-1])}: "
+        f"{what}"
+    )
+    return Finding(norm, message, help=f"remove {norm.name}, or move it before {before.name}")
