@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -51,6 +52,11 @@ def run_gen(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         print(f"netspec gen: error: {args.path}: cannot read: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    if args.output and shown != "<stdin>":
+        # Relative to the output's folder: the header, and so --check, do not depend on the
+        # folder gen runs from.
+        out_folder = os.path.dirname(os.path.abspath(args.output))
+        shown = Path(os.path.relpath(os.path.abspath(shown), out_folder)).as_posix()
     try:
         code = generate_source(text, shown, args.target, args.model)
     except GenerationError as exc:

@@ -14,7 +14,7 @@ from netspec.evaluate import TensorRef, ValueError_, evaluate
 from netspec.ir import CompileSpec, Graph, Node, Program
 from netspec.lower_arguments import ArgumentLowering
 from netspec.lower_layers import LayerLowering
-from netspec.names import camel_case
+from netspec.names import camel_case, class_problem
 from netspec.scope import Frame, Scope, block_notes, bound_names, scopes
 
 MAX_NODES = 20_000  # per model
@@ -47,6 +47,9 @@ def lower(module: S.Module, sink: DiagnosticSink | None = None) -> Program:
     classes: dict[str, str] = {}
     for model in module.models:
         cls = camel_case(model.name)
+        problem = class_problem(model.name)
+        if problem is not None:
+            sink.error("NS020", f"model `{model.name}` cannot be used: {problem}", model.name_span)
         if cls in classes and classes[cls] != model.name:
             sink.error(
                 "NS020",

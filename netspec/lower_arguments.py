@@ -107,7 +107,9 @@ class ArgumentLowering:
             **{kind.args[i].name: span for i, span in pspans.items() if i < len(kind.args)},
             **kspans,
         }
-        return args, explicit, name, ok and not problems
+        # An unknown or repeated keyword leaves every argument bound: shapes can still be checked.
+        unusable = [p for p in problems if p.code not in ("NS003", "NS004")]
+        return args, explicit, name, ok and not unusable
 
     def report_argument(
         self,

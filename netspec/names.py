@@ -24,16 +24,34 @@ RESERVED = frozenset("""
     """.split())
 
 
+# Module-level names of the generated modules that a model's class (CamelCase) could shadow.
+RESERVED_CLASSES = frozenset(
+    """
+    F GaussianNoise GaussianDropout PReLU SeparableConv2d KerasCrossEntropy
+    KerasBinaryCrossEntropy
+    """.split()
+)
+
+
 def name_problem(name: str) -> str | None:
     """Why `name` cannot name a layer in generated code, or None when it can."""
     if not IDENTIFIER.match(name):
         return "a layer name must be a Python identifier: letters, digits and `_`, not starting with a digit"
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         return f"`{name}` is a Python keyword"
-    if name.startswith("__"):
-        return "a layer name must not start with `__`"
+    if name.startswith("_"):
+        # torch.nn.Module keeps its own state in `_modules`, `_parameters`, ...
+        return "a layer name must not start with `_`"
     if name in RESERVED:
         return f"`{name}` is reserved by the generated code"
+    return None
+
+
+def class_problem(model: str) -> str | None:
+    """Why model `model` cannot have a class in generated code, or None when it can."""
+    cls = camel_case(model)
+    if cls in RESERVED_CLASSES or keyword.iskeyword(cls):
+        return f"its class name {cls} is reserved by the generated code"
     return None
 
 

@@ -99,3 +99,43 @@ def test_string_values_are_checked_against_known_names() -> None:
     spec = 'model m {\n    input [2]\n    dense(4, activation="relu\\")\\nimport os#")\n}\n'
     codes = [d.code for d in netspec.lint_source(spec, "evil.ns")]
     assert codes == ["NS002"]
+
+
+INJECTION = (
+    "# netspec: noqa\n"
+    "model m {\n"
+    "    input [2]\n"
+    "    dense(4, relu, name=\"np.__dict__[__import__('os').system('echo PWNED')]\")\n"
+    "    dense(1)\n"
+    "}\n"
+)
+
+
+@pytest.mark.parametrize("target", AVAILABLE)
+def test_noqa_never_lets_an_unsafe_name_into_generated_code(target: str) -> None:
+    assert netspec.lint_source(INJECTION, "evil.ns") == []  # silenced for the report only
+    with pytest.raises(GenerationError) as error:
+        generate_source(INJECTION, "evil.ns", target)
+    assert any(d.code == "NS020" for d in error.value.diagnostics)
+
+
+@pytest.mark.parametrize("name", ["_modules", "_buffers", "_parameters", "KERAS_WEIGHTS"])
+def test_names_that_clash_with_module_internals_are_rejected(name: str) -> None:
+    spec = f"model g {{\n    input [2]\n    dense(4, relu, name={name})\n    dense(1)\n}}\n"
+    assert "NS020" in [d.code for d in netspec.lint_source(spec, "g.ns")]
+
+
+@pytest.mark.parametrize("model", ["f", "keras_cross_entropy", "p_re_l_u"])
+def test_model_names_whose_class_shadows_the_module_are_rejected(model: str) -> None:
+    spec = f"model {model} {{\n    input [2]\n    dense(1)\n}}\n"
+    assert "NS020" in [d.code for d in netspec.lint_source(spec, "m.ns")]
+
+
+def test_the_code_generator_checks_names_itself() -> None:
+    from netspec.api import load_program
+    from netspec.codegen import check_names
+
+    graph = load_program("model m {\n    input [2]\n    dense(1)\n}\n", "m.ns").graphs[0]
+    graph.nodes[1].name = "x; import os"
+    with pytest.raises(GenerationError):
+        check_names(graph)

@@ -90,3 +90,14 @@ def test_rule_command_explains_codes(capsys) -> None:
     assert main(["rule", "NS999"]) == 2
     assert main(["rule"]) == 0
     assert "NS001" in capsys.readouterr().out
+
+
+def test_the_output_does_not_depend_on_the_folder_gen_runs_from(tmp_path, monkeypatch) -> None:
+    source = spec(tmp_path)
+    (tmp_path / "out").mkdir()
+    out = tmp_path / "out" / "seed_keras.py"
+    monkeypatch.chdir(tmp_path)
+    assert main(["gen", "seed.ns", "-t", "keras", "-o", "out/seed_keras.py"]) == 0
+    assert "from '../seed.ns'" in out.read_text().splitlines()[0]
+    monkeypatch.chdir(tmp_path / "out")
+    assert main(["gen", str(source), "-t", "keras", "-o", "seed_keras.py", "--check"]) == 0

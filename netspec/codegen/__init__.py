@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from netspec.api import lint_source, load_program
+from netspec.api import check_program, dedupe, load_program
 from netspec.check import CheckedGraph, check_graph
 from netspec.diagnostics import Diagnostic, Severity
+from netspec.ir import Graph
+from netspec.names import class_problem, name_problem
 
 TARGETS = ("keras", "torch", "numpy")
 
@@ -66,10 +68,12 @@ def generate_source(text: str, path: str, target: str, model: str | None = None)
     """Generate the module for `target` from spec text. Raises GenerationError when it cannot."""
     if target not in TARGETS:
         raise GenerationError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
-    errors = [d for d in lint_source(text, path) if d.severity is Severity.ERROR]
+    program = load_program(text, path)
+    # Every error counts here: a `# noqa` silences a report, never what reaches generated code.
+    found = list(program.diagnostics) + (check_program(program) if program.graphs else [])
+    errors = [d for d in dedupe(found) if d.severity is Severity.ERROR]
     if errors:
         raise GenerationError(f"{path} has {len(errors)} error(s); fix them first", errors)
-    program = load_program(text, path)
     graphs = program.graphs
     if model is not None:
         graphs = [g for g in graphs if g.name == model]
@@ -78,10 +82,24 @@ def generate_source(text: str, path: str, target: str, model: str | None = None)
             raise GenerationError(f"{path} has no model {model!r} (models: {names})")
     if not graphs:
         raise GenerationError(f"{path} defines no model")
+    for graph in graphs:
+        check_names(graph)
     checked = [check_graph(g) for g in graphs]
     backend = importlib.import_module(f"netspec.codegen.{target}_target")
     models = tuple(backend.model_context(c) for c in checked)
     return render(target, ModuleContext(path, _version(), models))
+
+
+def check_names(graph: Graph) -> None:
+    """Refuse any name that is not a safe identifier, whatever the checker said before: names
+    become attributes, variables and classes in the generated code."""
+    problem = class_problem(graph.name)
+    if problem is not None:
+        raise GenerationError(f"model {graph.name!r} cannot be generated: {problem}")
+    for node in graph.nodes:
+        problem = name_problem(node.name)
+        if problem is not None:
+            raise GenerationError(f"layer {node.name!r} cannot be generated: {problem}")
 
 
 def render(target: str, context: ModuleContext) -> str:
@@ -94,7 +112,8 @@ def format_python(source: str) -> str:
     import black
 
     try:
-        return black.format_str(source, mode=black.Mode(line_length=100))
+        # black's defaults, as a user's own black runs them: formatting never makes it stale.
+        return black.format_str(source, mode=black.Mode())
     except black.InvalidInput as exc:  # a template bug: never write broken code
         raise GenerationError(f"internal error: generated code does not parse: {exc}") from None
 
