@@ -52,6 +52,7 @@ def infer_shapes(graph: Graph, sink: DiagnosticSink) -> CheckedGraph:
     """Shapes and weights of every node. Once a value's shape is unknown (an error upstream),
     nothing that depends on it is reported again."""
     checked = CheckedGraph(graph)
+    oversized: set[int] = set()
     for node in graph.nodes:
         checked.shapes[node.id] = None
         if not node.valid:
@@ -68,6 +69,8 @@ def infer_shapes(graph: Graph, sink: DiagnosticSink) -> CheckedGraph:
             continue
         if node.args.get("trainable") is False:
             weights = [Weight(w.name, w.shape, False) for w in weights]
+        # Sizes that cannot be built are reported, and checking goes on with the shapes: the
+        # arithmetic is still exact, and what follows may have problems of its own.
         huge = next((w for w in weights if w.size > MAX_WEIGHT_ELEMENTS), None)
         if huge is not None:
             sink.error(
@@ -77,17 +80,19 @@ def infer_shapes(graph: Graph, sink: DiagnosticSink) -> CheckedGraph:
                 node.span,
                 notes=block_notes(node.origin),
             )
-            continue
         size = product(shape)
         if size is not None and size > MAX_OUTPUT_ELEMENTS:
-            sink.error(
-                "NS109",
-                f"{node.name}: its output {format_shape(shape)} holds {size:.3g} values per "
-                "example; it cannot be built",
-                node.span,
-                notes=block_notes(node.origin),
-            )
-            continue
+            oversized.add(node.id)
+            if not oversized.intersection(
+                node.inputs
+            ):  # report where it starts, not each layer after
+                sink.error(
+                    "NS109",
+                    f"{node.name}: its output {format_shape(shape)} holds {size:.3g} values per "
+                    "example; it cannot be built",
+                    node.span,
+                    notes=block_notes(node.origin),
+                )
         checked.shapes[node.id] = shape
         checked.weights[node.id] = weights
     return checked

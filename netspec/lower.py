@@ -83,7 +83,10 @@ class _ModelLowering(LayerLowering, ArgumentLowering):
         self.names: dict[str, Span] = {}
         self.reported_no_input = False
         self.last_arg_spans: dict[str, Span] = {}
-        self.used: set[int] = set()  # referenced by name where the reference itself failed
+        self.used: set[int] = set()
+        self.early_uses: set[str] = (
+            set()
+        )  # names used before their binding (NS009)  # referenced by name where the reference itself failed
 
     # ---- driver ---------------------------------------------------------------------------
 
@@ -169,6 +172,8 @@ class _ModelLowering(LayerLowering, ArgumentLowering):
         if value is None:
             value = TensorRef(None)
         scope.names[stmt.name] = (value, stmt.name_span)
+        if stmt.name in self.early_uses:
+            self.mark_used(value)
         if value.node is not None:
             node = self.graph.nodes[value.node]
             if node.binding is None:
@@ -334,7 +339,7 @@ class _ModelLowering(LayerLowering, ArgumentLowering):
             if ref is not None:
                 return ref
             if term.name not in frame.env and scope.bound_later(term.name):
-                self.error("NS009", f"`{term.name}` is used before it is bound", term.span, frame)
+                self.used_before_bound(term.name, term.span, frame)
                 return TensorRef(None)
         return self.apply(term, current, scope, frame, first_term=True)
 
@@ -345,10 +350,14 @@ class _ModelLowering(LayerLowering, ArgumentLowering):
         self.unbound(word, scope, frame)
         return None
 
+    def used_before_bound(self, name: str, span: Span, frame: Frame) -> None:
+        self.error("NS009", f"`{name}` is used before it is bound", span, frame)
+        self.early_uses.add(name)  # its binding then counts as used: one report, not two
+
     def unbound(self, word: S.Word, scope: Scope, frame: Frame) -> None:
         """Report a name that stands for no value: bound further down (NS009) or nowhere (NS002)."""
         if scope.bound_later(word.name):
-            self.error("NS009", f"`{word.name}` is used before it is bound", word.span, frame)
+            self.used_before_bound(word.name, word.span, frame)
             return
         known = [n for s in scopes(scope) for n in s.names]
         message = f"unknown name `{word.name}`" + suggestion(word.name, known)

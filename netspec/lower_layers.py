@@ -13,6 +13,7 @@ from netspec.scope import Frame, Scope, bound_names, scopes
 from netspec.ir import BlockUse, Graph
 
 MAX_BLOCK_DEPTH = 32
+MAX_DIMENSION = 2**63 - 1
 
 
 class LayerLowering:
@@ -74,7 +75,7 @@ class LayerLowering:
 
     def unknown_kind(self, name: str, span: Span, scope: Scope, frame: Frame) -> None:
         if scope.bound_later(name):
-            self.error("NS009", f"`{name}` is used before it is bound", span, frame)
+            self.used_before_bound(name, span, frame)
             return
         if name in UNUSABLE_ACTIVATIONS:
             reason = UNUSABLE_ACTIVATIONS[name]
@@ -244,6 +245,15 @@ class LayerLowering:
                 valid = False
             elif dim <= 0:
                 self.error("NS007", f"an input dimension must be >= 1, got {dim}", item.span, frame)
+                valid = False
+            elif dim > MAX_DIMENSION:
+                digits = len(str(dim))
+                self.error(
+                    "NS007",
+                    f"an input dimension of {digits} digits is out of range",
+                    item.span,
+                    frame,
+                )
                 valid = False
         dtype = term.dtype or "float32"
         if dtype not in DTYPES:

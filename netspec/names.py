@@ -25,12 +25,10 @@ RESERVED = frozenset("""
 
 
 # Module-level names of the generated modules that a model's class (CamelCase) could shadow.
-RESERVED_CLASSES = frozenset(
-    """
+RESERVED_CLASSES = frozenset("""
     F GaussianNoise GaussianDropout PReLU SeparableConv2d KerasCrossEntropy
     KerasBinaryCrossEntropy
-    """.split()
-)
+    """.split())
 
 
 def name_problem(name: str) -> str | None:

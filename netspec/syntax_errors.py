@@ -80,9 +80,9 @@ def _describe_expected(expected: set[str]) -> str:
 
 def _token_text(token: Token) -> str:
     if token.type == "$END":
-        return "the end of the file"
+        return "end of file"
     if token.type == "_SEP":
-        return "the end of the line" if "\n" in token.value else "`;`"
+        return "end of line" if "\n" in token.value else "`;`"
     value = token.value if len(token.value) <= 30 else token.value[:27] + "..."
     return f"`{value}`"
 
@@ -115,10 +115,11 @@ def syntax_diagnostic(text: str, path: str, exc: UnexpectedInput) -> Diagnostic:
                 help="add `}` where the body ends",
             )
         closer = ")" if char == "(" else "]"
+        swallowed = "" if at_end else f", so {_token_text(token)} is read as part of it"
         return ns001(
             path,
             f"unclosed `{char}`: the `{char}` at line {where.line}, column {where.column} is never "
-            f"closed, so {_token_text(token)} is read as part of it",
+            f"closed{swallowed}",
             where,
             help=f"add `{closer}` where the group ends",
         )

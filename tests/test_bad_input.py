@@ -121,8 +121,18 @@ def test_arbitrary_text_gives_diagnostics_and_nothing_else(text: str) -> None:
 
 def test_sizes_that_cannot_be_built_are_reported_arithmetically() -> None:
     huge_units = "model m {\n    input [1000]\n    dense(100000000000)\n}\n"
-    assert codes(huge_units) == ["NS109"]
+    assert codes(huge_units) == ["NS109", "NS109"]  # its kernel, and its output
     huge_input = "model m {\n    input [100000, 100000, 3]\n    conv2d(8, 3)\n}\n"
     assert codes(huge_input) == ["NS109"]
     beyond_64_bits = "model m {\n    input [2]\n    dense(" + "9" * 30 + ")\n}\n"
     assert codes(beyond_64_bits) == ["NS007"]
+
+
+def test_an_oversized_value_is_reported_once_and_checking_goes_on() -> None:
+    spec = (
+        "model m {\n    input [100000, 100000, 3]\n    conv2d(8, 3, padding=same)\n"
+        "    flatten\n    dense(1000000000000)\n}\n"
+    )
+    errors = [d for d in assert_only_diagnostics(spec) if d.severity.value == "error"]
+    assert [(d.code, d.span.line) for d in errors] == [("NS109", 2), ("NS109", 5)]
+    assert "weight `kernel`" in errors[1].message

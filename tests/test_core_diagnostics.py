@@ -26,7 +26,10 @@ CASES = [
     ("bad-character", "model m {\n    input [2] @\n}\n", "NS001", 2, 15, "unexpected character"),
     ("unexpected-token", "model m {\n    input [2]\n    dense(4) dense(3)\n}\n", "NS001", 3, 14, "expected"),
     ("statement-outside-model", "dense(4)\n", "NS001", 1, 1, "unexpected"),
-    ("huge-integer-literal", "model m { input [" + "9" * 60 + "] }", "NS001", 1, 18, "out of range"),
+    ("huge-integer-literal", "model m { input [" + "9" * 60 + "] }", "NS007", 1, 18, "out of range"),
+    ("absurd-integer-literal", "model m { input [" + "9" * 4001 + "] }", "NS001", 1, 18, "out of range"),
+    ("huge-float", "model m {\n    input [2]\n    dropout(1e400)\n}\n", "NS007", 3, 13, "out of range"),
+    ("huge-units", "model m {\n    input [2]\n    dense(1" + "0" * 100 + ")\n}\n", "NS007", 3, 11, "64 bits"),
     # NS002: unknown names
     ("unknown-kind", "model m {\n    input [2]\n    dens(4)\n}\n", "NS002", 3, 5, "did you mean `dense`"),
     ("unknown-activation", "model m {\n    input [2]\n    dense(4, rleu)\n}\n", "NS002", 3, 14, "did you mean `relu`"),
@@ -126,8 +129,24 @@ def test_an_unknown_merge_does_not_cascade_into_unused_values() -> None:
 
 
 def test_activations_keras_cannot_use_by_name_are_refused_with_the_reason() -> None:
-    for spec in ("model m {\n    input [8]\n    glu\n}\n", "model m {\n    input [8]\n    dense(8, glu)\n}\n"):
+    for spec in (
+        "model m {\n    input [8]\n    glu\n}\n",
+        "model m {\n    input [8]\n    dense(8, glu)\n}\n",
+    ):
         (diagnostic,) = netspec.lint_source(spec, "bad.ns")
         assert diagnostic.code == "NS002" and "halves the last axis" in diagnostic.message
     (diagnostic,) = netspec.lint_source("model m {\n    input [8]\n    threshold\n}\n", "bad.ns")
     assert "relu(threshold=...)" in diagnostic.message
+
+
+def test_a_name_used_before_its_binding_is_not_also_unused() -> None:
+    spec = "model m {\n    x = input [2]\n    y = z -> dense(1)\n    z = x -> dense(2)\n    output y\n}\n"
+    assert [d.code for d in netspec.lint_source(spec, "bad.ns")] == ["NS009"]
+
+
+def test_parse_errors_read_naturally_at_the_end_of_a_line() -> None:
+    (diagnostic,) = netspec.lint_source("model m {\n    x = \n}\n", "bad.ns")
+    assert diagnostic.code == "NS001"
+    assert diagnostic.message.startswith("unexpected end of line; expected")
+    (diagnostic,) = netspec.lint_source("model m {\n    input [2]\n    dense(4,\n", "bad.ns")
+    assert diagnostic.message == "unclosed `(`: the `(` at line 3, column 10 is never closed"

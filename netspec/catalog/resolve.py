@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -200,12 +201,16 @@ def check_value(layer: str, arg: Arg, value: Any) -> Any:
         if not _is_int(value):
             raise ValueProblem("NS006", f"{where} must be an integer, got {describe(value)}")
         if abs(value) > MAX_INT:
-            raise ValueProblem("NS007", f"{where} is out of range (64 bits): {value:.3e}")
+            raise ValueProblem(
+                "NS007", f"{where} is out of range (64 bits): {len(str(value))} digits"
+            )
         _check_range(where, arg, value)
         return value
     if kind is K.FLOAT:
         if not _is_number(value):
             raise ValueProblem("NS006", f"{where} must be a number, got {describe(value)}")
+        if abs(value) > MAX_INT or not math.isfinite(value):
+            raise ValueProblem("NS007", f"{where} is out of range: {float(value):g}")
         _check_range(where, arg, value)
         return float(value)
     if kind is K.BOOL:
