@@ -100,12 +100,17 @@ def infer_shapes(graph: Graph, sink: DiagnosticSink) -> CheckedGraph:
 
 def _report(sink: DiagnosticSink, node: Node, exc: ShapeError) -> None:
     span = node.arg_spans.get(exc.argument, node.span) if exc.argument else node.span
-    sink.error(
-        exc.code,
-        f"{node.name}: {exc.message}",
-        span,
-        notes=block_notes(node.origin),
-    )
+    sink.error(exc.code, layer_message(node, exc.message), span, notes=block_notes(node.origin))
+
+
+def layer_message(node: Node, message: str) -> str:
+    """`conv2d_1: window 5x5 ...`; a message that starts with the kind (`gru needs ...`) names
+    the layer in its place: `gru_1 (gru) needs ...`, or `gru needs ...` when the two are one."""
+    kind = node.kind.name
+    if message.startswith(kind + " "):
+        rest = message[len(kind) :]
+        return f"{node.name}{rest}" if node.name == kind else f"{node.name} ({kind}){rest}"
+    return f"{node.name}: {message}"
 
 
 def check_graph(graph: Graph, config=None) -> CheckedGraph:
