@@ -210,11 +210,14 @@ def _passes(node: Node, sources: dict[int, frozenset[int] | None]) -> bool:
 def _hidden(producer: Node, learner: Node, between: list[Node]) -> Finding:
     weak = [n.name for n in between if is_weak_nonlinearity(n)]
     if weak:
-        reason = f"{', '.join(weak)} alone is no activation"
+        if len(weak) == 1:
+            reason = f"{weak[0]} is no activation of its own"
+        else:
+            reason = f"{' and '.join(weak)} are no activations of their own"
     else:
         reason = f"{learner.name}'s input kernel absorbs it into one linear map"
     if between:
-        path = f"reaches {learner.name} {via(between)} with no activation between"
+        path = f"reaches {learner.name} {via(between)}"
     else:
         path = f"feeds {learner.name} directly"
     message = (
