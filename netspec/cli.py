@@ -226,7 +226,10 @@ def read_sources(paths: Sequence[str], stdin_label: str) -> Iterator[SourceFile 
         if path == STDIN_PATH:
             files: Iterator[str] | list[str] = [STDIN_PATH]
         elif os.path.isdir(path):
-            files = find_specs(path)
+            files = list(find_specs(path))
+            if not files:
+                # As ruff: say so rather than pass silently on a folder with nothing to check.
+                print(f"netspec: warning: no .ns files found under {path}", file=sys.stderr)
         elif os.path.exists(path):
             files = [path]
         else:

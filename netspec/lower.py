@@ -312,8 +312,9 @@ class _ModelLowering(LayerLowering, ArgumentLowering):
     ):
         first, rest = chain.terms[0], chain.terms[1:]
         if isinstance(first, S.InputExpr) and first.shape is not None and frame.block_input is None:
-            # `tokens = input [200] int32`: the input takes its binding's name.
-            value = self.make_input(first, input_name, frame)
+            # `tokens = input [200] int32`: the input takes its binding's name, unless the name
+            # is bound to the end of a longer chain.
+            value = self.make_input(first, None if rest else input_name, frame)
         else:
             value = self.source(first, scope, frame, current)
         for term in rest:

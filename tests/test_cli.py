@@ -422,3 +422,8 @@ def test_python_dash_m_version_stdin_and_missing_path(tmp_path):
     missing = run_module("lint", "nope.ns", cwd=tmp_path)
     assert missing.returncode == 2
     assert b"nope.ns" in missing.stderr and b"Traceback" not in missing.stderr
+
+
+def test_a_folder_without_specs_is_warned_about(tmp_path, capsys) -> None:
+    assert main(["lint", str(tmp_path)]) == 0
+    assert "no .ns files found" in capsys.readouterr().err

@@ -283,3 +283,11 @@ def test_block_defined_after_use_and_default_from_parameter() -> None:
     graph = lowered("""model m { input [4]; widen(3) }
         block widen(n, m=2 * n) { dense(m) }""")["m"]
     assert graph.nodes[1].args["units"] == 6
+
+
+def test_an_input_takes_its_binding_only_when_the_binding_is_the_input() -> None:
+    graph = lowered(
+        "model m {\n    a = input [4] -> dense(2)\n    b = input [3]\n    c = b -> dense(2)\n"
+        "    add(a, c)\n}\n"
+    )
+    assert [graph.nodes[i].name for i in graph.inputs] == ["input_layer", "b"]
