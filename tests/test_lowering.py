@@ -289,5 +289,5 @@ def test_an_input_takes_its_binding_only_when_the_binding_is_the_input() -> None
     graph = lowered(
         "model m {\n    a = input [4] -> dense(2)\n    b = input [3]\n    c = b -> dense(2)\n"
         "    add(a, c)\n}\n"
-    )
+    )["m"]
     assert [graph.nodes[i].name for i in graph.inputs] == ["input_layer", "b"]
