@@ -101,3 +101,12 @@ def test_the_output_does_not_depend_on_the_folder_gen_runs_from(tmp_path, monkey
     assert "from '../seed.ns'" in out.read_text().splitlines()[0]
     monkeypatch.chdir(tmp_path / "out")
     assert main(["gen", str(source), "-t", "keras", "-o", "seed_keras.py", "--check"]) == 0
+
+
+def test_model_selection_ignores_errors_in_the_other_models(tmp_path, capsys) -> None:
+    broken = "model other {\n    input [2]\n    dense(0)\n}\n"
+    source = spec(tmp_path, SEED + broken)
+    assert main(["gen", str(source), "-t", "keras", "--model", "seed"]) == 0
+    assert "build_seed" in capsys.readouterr().out
+    assert main(["gen", str(source), "-t", "keras", "--model", "other"]) == 1
+    assert main(["gen", str(source), "-t", "keras"]) == 1

@@ -72,6 +72,10 @@ def generate_source(text: str, path: str, target: str, model: str | None = None)
     # Every error counts here: a `# noqa` silences a report, never what reaches generated code.
     found = list(program.diagnostics) + (check_program(program) if program.graphs else [])
     errors = [d for d in dedupe(found) if d.severity is Severity.ERROR]
+    if model is not None:
+        # Errors inside the other models of the file do not stop the one asked for.
+        others = [g.span for g in program.graphs if g.name != model]
+        errors = [d for d in errors if not any(_within(d.span, span) for span in others)]
     if errors:
         raise GenerationError(f"{path} has {len(errors)} error(s); fix them first", errors)
     graphs = program.graphs
@@ -88,6 +92,13 @@ def generate_source(text: str, path: str, target: str, model: str | None = None)
     backend = importlib.import_module(f"netspec.codegen.{target}_target")
     models = tuple(backend.model_context(c) for c in checked)
     return render(target, ModuleContext(path, _version(), models))
+
+
+def _within(inner, outer) -> bool:
+    return (outer.line, outer.column) <= (inner.line, inner.column) and (
+        inner.end_line,
+        inner.end_column,
+    ) <= (outer.end_line, outer.end_column)
 
 
 def check_names(graph: Graph) -> None:
