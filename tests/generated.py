@@ -79,3 +79,18 @@ def randomise_keras_weights(model, rng: np.random.Generator) -> None:
         else:
             values = rng.uniform(-0.5, 0.5, size=shape)
         variable.assign(values.astype(variable.dtype))
+
+
+def to_torch_layout(array: np.ndarray):
+    """A spec-layout array as the torch module takes it: images channels first."""
+    import torch
+
+    tensor = torch.from_numpy(np.ascontiguousarray(array))
+    return tensor.permute(0, 3, 1, 2) if tensor.ndim == 4 else tensor
+
+
+def to_spec_layout(tensor) -> np.ndarray:
+    """A torch module's output back in the spec's layout (images channels last)."""
+    if tensor.ndim == 4:
+        tensor = tensor.permute(0, 2, 3, 1)
+    return tensor.detach().numpy()

@@ -20,6 +20,8 @@ from generated import (
     generate_module,
     make_inputs,
     randomise_keras_weights,
+    to_spec_layout,
+    to_torch_layout,
 )
 
 keras = pytest.importorskip("keras")
@@ -31,17 +33,6 @@ from netspec.names import camel_case  # noqa: E402
 SPECS = EXAMPLES + [p for p in CASES if not p.stem.startswith("np_")]
 DEEP = {"vgg16", "vgg19", "resnet50", "mobilenet"}  # big nets: a batch of 1, tolerance 1e-4
 LARGEST: dict[str, float] = {}  # spec -> the largest relative difference measured
-
-
-def to_torch_layout(array: np.ndarray) -> torch.Tensor:
-    tensor = torch.from_numpy(np.ascontiguousarray(array))
-    return tensor.permute(0, 3, 1, 2) if tensor.ndim == 4 else tensor
-
-
-def to_spec_layout(tensor: torch.Tensor) -> np.ndarray:
-    if tensor.ndim == 4:
-        tensor = tensor.permute(0, 2, 3, 1)
-    return tensor.detach().numpy()
 
 
 def keepable_scale(model, rng: np.random.Generator) -> None:
