@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from netspec import syntax as S
 from netspec.config import DEFAULT_SETTINGS, Settings, find_settings
 from netspec.diagnostics import Diagnostic, DiagnosticSink
@@ -10,6 +12,8 @@ from netspec.lower import lower as _lower
 from netspec.parser import ParseError
 from netspec.parser import parse as _parse
 from netspec.suppress import apply_suppressions
+
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 def parse(text: str, path: str = "<stdin>") -> S.Module:
@@ -22,8 +26,15 @@ def lower(module: S.Module) -> Program:
     return _lower(module, DiagnosticSink(module.path))
 
 
+def normalize_newlines(text: str) -> str:
+    """Old Mac line ends (a CR alone) read as newlines; one character for one, so every offset,
+    line and column stays that of the text as given (CRLF needs nothing: CR is whitespace)."""
+    return _LONE_CR.sub("\n", text) if "\r" in text else text
+
+
 def load_program(text: str, path: str = "<stdin>") -> Program:
     """Parse and lower; a syntax error gives a program with no graphs and one NS001."""
+    text = normalize_newlines(text)
     try:
         module = _parse(text, path)
     except ParseError as exc:
@@ -49,6 +60,7 @@ def lint_source(
     """The diagnostics for one file that `settings` select and no `# noqa` silences, sorted by
     place; it never raises on bad input. Without settings every code is selected."""
     settings = settings or DEFAULT_SETTINGS
+    text = normalize_newlines(text)
     program = load_program(text, path)
     diagnostics = list(program.diagnostics)
     if program.graphs:

@@ -150,3 +150,18 @@ def test_parse_errors_read_naturally_at_the_end_of_a_line() -> None:
     assert diagnostic.message.startswith("unexpected end of line; expected")
     (diagnostic,) = netspec.lint_source("model m {\n    input [2]\n    dense(4,\n", "bad.ns")
     assert diagnostic.message == "unclosed `(`: the `(` at line 3, column 10 is never closed"
+
+
+def test_old_mac_line_ends_are_lines() -> None:
+    spec = "model m {\r    input [2]\r    dense(0)\r}\r"
+    (diagnostic,) = netspec.lint_source(spec, "cr.ns")
+    assert (diagnostic.code, diagnostic.span.line, diagnostic.span.column) == ("NS007", 3, 11)
+    crlf = spec.replace("\r", "\r\n")
+    (diagnostic,) = netspec.lint_source(crlf, "crlf.ns")
+    assert (diagnostic.code, diagnostic.span.line, diagnostic.span.column) == ("NS007", 3, 11)
+
+
+def test_keras_2_arguments_get_a_hint() -> None:
+    spec = "model m {\n    input [10] int32\n    embedding(100, 8, input_length=10)\n}\n"
+    (diagnostic,) = netspec.lint_source(spec, "k2.ns")
+    assert diagnostic.code == "NS003" and "input [10] int32" in diagnostic.help

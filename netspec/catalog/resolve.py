@@ -30,6 +30,20 @@ K = ValueKind
 MAX_INT = 2**63 - 1
 
 
+# Arguments of Keras 2 that Keras 3 dropped, with what to write instead.
+KERAS2_ARGUMENTS = {
+    "input_length": "Keras 3 has no input_length; give the input its length: `input [10] int32`",
+    "kernel_dim_ordering": "Keras 3 has no kernel_dim_ordering; use data_format",
+    "init": "Keras 3 calls it kernel_initializer",
+    "W_regularizer": "Keras 3 calls it kernel_regularizer",
+    "b_regularizer": "Keras 3 calls it bias_regularizer",
+    "nb_filter": "Keras 3 calls it filters",
+    "border_mode": "Keras 3 calls it padding",
+    "subsample": "Keras 3 calls it strides",
+    "output_dim": "Keras 3's dense calls it units",
+}
+
+
 @dataclass(frozen=True)
 class ArgumentProblem:
     """One thing wrong with a call's arguments.
@@ -97,6 +111,7 @@ def bind_arguments(
                     f"{kind.name} has no argument `{name}`"
                     + suggestion(name, [a.name for a in params]),
                     keyword=name,
+                    help=KERAS2_ARGUMENTS.get(name),
                 )
             )
             continue
