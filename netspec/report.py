@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import unicodedata
 import urllib.parse
 from collections import Counter
@@ -15,6 +16,10 @@ from netspec import __version__
 from netspec.codes import CodeInfo, all_codes
 from netspec.diagnostics import Diagnostic, Severity, Span
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# A source line wider than this is shown as a window around the span.
+MAX_SHOWN_CELLS = 160
+CONTEXT_CHARS = 60
 # As rustc: every tab shows as four spaces, so the carets line up whatever the terminal's tab stops.
 TAB_WIDTH = 4
 
@@ -131,12 +136,12 @@ def source_line(source: str | None, line: int) -> str | None:
     """Line `line` (1-based) of the text without its line break, or None when there is none."""
     if source is None or line < 1:
         return None
-    # split on "\n" only: the parser counts lines that way, while str.splitlines would also
+    # Split where the parser counts lines (LF, CRLF, a lone CR), while str.splitlines would also
     # split at form feeds and U+2028 and put later lines out of step.
-    lines = source.split("\n")
+    lines = _LINE_BREAK.split(source)
     if line > len(lines):
         return None
-    return lines[line - 1].removesuffix("\r")
+    return lines[line - 1]
 
 
 def underline(text: str, span: Span) -> tuple[str, int, int]:
@@ -148,9 +153,27 @@ def underline(text: str, span: Span) -> tuple[str, int, int]:
     first = min(max(span.column - 1, 0), len(text))
     last = span.end_column - 1 if span.end_line == span.line else len(text)
     last = min(max(last, first), len(text))
+    if sum(width for _, width in cells) > MAX_SHOWN_CELLS:
+        cells, first, last = _crop(cells, first, last)
     start = sum(width for _, width in cells[:first])
     width = sum(width for _, width in cells[first:last])
     return "".join(shown for shown, _ in cells), start, max(width, 1)
+
+
+def _crop(
+    cells: list[tuple[str, int]], first: int, last: int
+) -> tuple[list[tuple[str, int]], int, int]:
+    """A window of a very long line around the span, with `...` where it was cut."""
+    begin = max(first - CONTEXT_CHARS, 0)
+    end = min(max(last, first + 1) + CONTEXT_CHARS, len(cells))
+    window = cells[begin:end]
+    offset = -begin
+    if begin > 0:
+        window = [("...", 3), *window]
+        offset += 1
+    if end < len(cells):
+        window = [*window, ("...", 3)]
+    return window, first + offset, min(last, end) + offset
 
 
 def _cell(char: str) -> tuple[str, int]:

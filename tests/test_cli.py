@@ -427,3 +427,19 @@ def test_python_dash_m_version_stdin_and_missing_path(tmp_path):
 def test_a_folder_without_specs_is_warned_about(tmp_path, capsys) -> None:
     assert main(["lint", str(tmp_path)]) == 0
     assert "no .ns files found" in capsys.readouterr().err
+
+
+def test_a_very_long_source_line_is_shown_around_the_span(tmp_path, capsys) -> None:
+    spec = tmp_path / "long.ns"
+    spec.write_text("model m {\n    input [2]\n    dense(4, " + " " * 5000 + "rleu)\n}\n")
+    assert main(["lint", str(spec)]) == 1
+    shown = [line for line in capsys.readouterr().out.splitlines() if line.startswith("3 |")]
+    assert shown and len(shown[0]) < 200 and shown[0].endswith("rleu)")
+    assert "..." in shown[0]
+
+
+def test_lone_carriage_returns_show_the_right_line(tmp_path, capsys) -> None:
+    spec = tmp_path / "cr.ns"
+    spec.write_bytes(b"model m {\r    input [2]\r    dense(0)\r}\r")
+    assert main(["lint", str(spec)]) == 1
+    assert "3 |     dense(0)" in capsys.readouterr().out
