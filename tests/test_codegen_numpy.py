@@ -315,26 +315,6 @@ def test_a_concat_of_masks_that_reaches_no_recurrent_layer_is_fine(tmp_path: Pat
     assert out.shape == (2, 5, 2)
 
 
-def test_load_npz_names_missing_extra_and_misshaped_weights(tmp_path: Path) -> None:
-    module = import_generated(numpy_source(ROOT / "examples" / "seed.ns"), tmp_path, "numpy")
-    model = module.Seed()
-    path = tmp_path / "bad.npz"
-    np.savez(
-        path,
-        **{
-            "dense/kernel": np.zeros((2, 4), "float32"),
-            "dense/bias": np.zeros((5,), "float32"),
-            "dense_9/kernel": np.zeros((1,), "float32"),
-        },
-    )
-    with pytest.raises(ValueError) as error:
-        module.load_npz(model, path)
-    message = str(error.value)
-    assert "missing: dense_1/bias, dense_1/kernel, dense_2/bias, dense_2/kernel" in message
-    assert "unexpected: dense_9/kernel" in message
-    assert "dense/bias: shape (5,) in the file, (4,) expected" in message
-
-
 def test_the_batch_is_never_looped_over(tmp_path: Path) -> None:
     """One batch gives what its samples give one by one."""
     spec = ROOT / "tests" / "codegen_cases" / "np_recurrent.ns"
