@@ -15,6 +15,7 @@ from netspec import __version__
 from netspec.api import lint_source
 from netspec.config import ConfigError, SelectionLayer, SettingsFinder, parse_selectors
 from netspec.diagnostics import Diagnostic, Severity, Span
+from netspec.fmt_command import configure_fmt, run_fmt
 from netspec.gen_command import configure_gen, run_gen
 from netspec.lsp_command import configure_lsp, run_lsp
 from netspec.report import REPORTERS, render
@@ -325,6 +326,7 @@ def write(stream: TextIO, text: str) -> None:
 # Subcommand name -> Command. A new subcommand is a configure and a run function and one line here.
 COMMANDS: dict[str, Command] = {
     "lint": Command("check .ns files and report problems", configure_lint, run_lint),
+    "fmt": Command("format .ns files, as black does", configure_fmt, run_fmt),
     "gen": Command("generate Keras, PyTorch or NumPy code from a spec", configure_gen, run_gen),
     "lsp": Command("serve the language server for editors over stdio", configure_lsp, run_lsp),
     "rule": Command("explain a diagnostic code", configure_rule, run_rule),
