@@ -142,9 +142,7 @@ def _format_one(
 def _diff(old: str, new: str, path: str) -> str:
     from netspec.codegen.output import unified_diff
 
-    diff = unified_diff(old, new, path)
-    # The shared helper labels the new side for generated code; here it is the formatted text.
-    return diff.replace(f"+++ {path} (generated)", f"+++ {path} (formatted)", 1)
+    return unified_diff(old, new, path, label="formatted")
 
 
 def _summary(tally: _Tally, dry_run: bool) -> str:

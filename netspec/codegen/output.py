@@ -40,11 +40,11 @@ def write_if_changed(path: Path, content: str) -> bool:
     return True
 
 
-def unified_diff(old: str | None, new: str, path: str) -> str:
+def unified_diff(old: str | None, new: str, path: str, label: str = "generated") -> str:
     lines = difflib.unified_diff(
         (old or "").splitlines(keepends=True),
         new.splitlines(keepends=True),
         fromfile=f"{path} (on disk)" if old is not None else "/dev/null",
-        tofile=f"{path} (generated)",
+        tofile=f"{path} ({label})",
     )
     return "".join(lines)
