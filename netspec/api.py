@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from netspec import syntax as S
 from netspec.config import DEFAULT_SETTINGS, Settings, find_settings
@@ -12,6 +14,9 @@ from netspec.lower import lower as _lower
 from netspec.parser import ParseError
 from netspec.parser import parse as _parse
 from netspec.suppress import apply_suppressions
+
+if TYPE_CHECKING:
+    from netspec.check import CheckedGraph
 
 _LONE_CR = re.compile(r"\r(?!\n)")
 
@@ -34,12 +39,15 @@ def normalize_newlines(text: str) -> str:
 
 def load_program(text: str, path: str = "<stdin>") -> Program:
     """Parse and lower; a syntax error gives a program with no graphs and one NS001."""
-    text = normalize_newlines(text)
+    return _load(normalize_newlines(text), path)[1]
+
+
+def _load(text: str, path: str) -> tuple[S.Module | None, Program]:
     try:
         module = _parse(text, path)
     except ParseError as exc:
-        return Program(path, text, [], [exc.diagnostic])
-    return lower(module)
+        return None, Program(path, text, [], [exc.diagnostic])
+    return module, lower(module)
 
 
 def check_program(program: Program, settings: Settings | None = None) -> list[Diagnostic]:
@@ -54,20 +62,41 @@ def check_program(program: Program, settings: Settings | None = None) -> list[Di
     return found
 
 
+@dataclass
+class Linted:
+    """One file taken through every stage: its AST (None when it does not parse), its IR, the
+    checked graphs, and the diagnostics `settings` select and no `# noqa` silences."""
+
+    text: str
+    module: S.Module | None
+    program: Program
+    checked: list[CheckedGraph]
+    diagnostics: list[Diagnostic]
+
+
+def lint_document(text: str, path: str = "<stdin>", *, settings: Settings | None = None) -> Linted:
+    """Parse, lower and check once, for callers that need more than the diagnostics (summary,
+    the language server); it never raises on bad input."""
+    from netspec.check import check_graph
+
+    settings = settings or DEFAULT_SETTINGS
+    text = normalize_newlines(text)
+    module, program = _load(text, path)
+    config = settings.rule_config()
+    checked = [check_graph(graph, config) for graph in program.graphs]
+    found = list(program.diagnostics) + [d for one in checked for d in one.diagnostics]
+    # Per-file ignores match the file's own path; plain standard input has none.
+    reported = settings.code_filter(None if path == "<stdin>" else path)
+    diagnostics = apply_suppressions(dedupe(found), text, path, reported)
+    return Linted(text, module, program, checked, diagnostics)
+
+
 def lint_source(
     text: str, path: str = "<stdin>", *, settings: Settings | None = None
 ) -> list[Diagnostic]:
     """The diagnostics for one file that `settings` select and no `# noqa` silences, sorted by
     place; it never raises on bad input. Without settings every code is selected."""
-    settings = settings or DEFAULT_SETTINGS
-    text = normalize_newlines(text)
-    program = load_program(text, path)
-    diagnostics = list(program.diagnostics)
-    if program.graphs:
-        diagnostics.extend(check_program(program, settings))
-    # Per-file ignores match the file's own path; plain standard input has none.
-    reported = settings.code_filter(None if path == "<stdin>" else path)
-    return apply_suppressions(dedupe(diagnostics), text, path, reported)
+    return lint_document(text, path, settings=settings).diagnostics
 
 
 def lint_file(path: str, text: str, settings: Settings | None = None) -> list[Diagnostic]:

@@ -160,8 +160,8 @@ def configure_summary(parser: argparse.ArgumentParser) -> None:
 
 def run_summary(args: argparse.Namespace) -> int:
     """A table per model; errors in a file are printed on stderr (concise) and exit 1."""
-    from netspec.api import dedupe, load_program
-    from netspec.summary import summarize_program, to_json, to_text
+    from netspec.api import dedupe, lint_document
+    from netspec.summary import summarize, to_json, to_text
 
     summaries = []
     failed = False
@@ -174,11 +174,9 @@ def run_summary(args: argparse.Namespace) -> int:
         if source.decode_error is not None:
             errors.append(source.decode_error)
             continue
-        program = load_program(source.text, source.path)
-        summaries.extend(summarize_program(program))
-        errors.extend(
-            d for d in lint_source(source.text, source.path) if d.severity is Severity.ERROR
-        )
+        linted = lint_document(source.text, source.path)
+        summaries.extend(summarize(checked) for checked in linted.checked)
+        errors.extend(d for d in linted.diagnostics if d.severity is Severity.ERROR)
     write(sys.stdout, to_json(summaries) if args.format == "json" else to_text(summaries))
     if errors:
         write(sys.stderr, render("concise", dedupe(errors), {}, quiet=True))

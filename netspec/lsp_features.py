@@ -12,8 +12,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from netspec import syntax as S
-from netspec.api import lint_source, normalize_newlines
-from netspec.check import CheckedGraph, check_graph, describe_shape
+from netspec.api import lint_document, normalize_newlines
+from netspec.check import CheckedGraph, describe_shape
 from netspec.codes import lookup
 from netspec.config import Settings
 from netspec.diagnostics import Diagnostic, Span
@@ -165,12 +165,11 @@ class Reference:
 
 @dataclass
 class Analysis:
-    """A document linted and understood; `parsed` is False when it does not parse."""
+    """A document linted and understood (nothing but diagnostics when it does not parse)."""
 
     text: str
     path: str
     diagnostics: list[Diagnostic]
-    parsed: bool = False
     checked: list[CheckedGraph] = field(default_factory=list)
     elements: dict[tuple, Element] = field(default_factory=dict)
     references: list[Reference] = field(default_factory=list)
@@ -179,19 +178,14 @@ class Analysis:
 def analyze(text: str, path: str = "<stdin>", settings: Settings | None = None) -> Analysis:
     """Lint `text` and build what hover, hints and definitions need. A document that does not
     parse gets its diagnostics and nothing else."""
-    from netspec.api import lower, parse
-    from netspec.parser import ParseError
-
-    text = normalize_newlines(text)
-    analysis = Analysis(text, path, lint_source(text, path, settings=settings))
-    try:
-        module = parse(text, path)
-    except ParseError:
+    # One pass through the pipeline serves the diagnostics and every feature.
+    linted = lint_document(text, path, settings=settings)
+    analysis = Analysis(linted.text, path, linted.diagnostics)
+    module = linted.module
+    if module is None:
         return analysis
     try:
-        program = lower(module)
-        config = settings.rule_config() if settings is not None else None
-        checked = [check_graph(graph, config) for graph in program.graphs]
+        checked = linted.checked
         elements: dict[tuple, Element] = {}
         for index, one in enumerate(checked):
             _collect_elements(elements, index, one.graph)
@@ -199,7 +193,6 @@ def analyze(text: str, path: str = "<stdin>", settings: Settings | None = None) 
     except Exception:  # noqa: BLE001 - a fault here must not cost the document its diagnostics
         logger.exception("netspec lsp: cannot analyze %s", path)
         return analysis
-    analysis.parsed = True
     analysis.checked, analysis.elements, analysis.references = checked, elements, references
     return analysis
 

@@ -6,8 +6,7 @@ import json
 from dataclasses import dataclass
 
 from netspec.catalog import Shape
-from netspec.check import CheckedGraph, check_graph
-from netspec.ir import Program
+from netspec.check import CheckedGraph
 
 
 @dataclass(frozen=True)
@@ -59,10 +58,6 @@ def summarize(checked: CheckedGraph) -> ModelSummary:
         graph.is_sequential,
         checked.complete,
     )
-
-
-def summarize_program(program: Program) -> list[ModelSummary]:
-    return [summarize(check_graph(graph)) for graph in program.graphs]
 
 
 def _shape_list(shape: Shape | None) -> list | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from netspec.api import check_program, dedupe, load_program
+from netspec.api import dedupe, load_program
 from netspec.check import CheckedGraph, check_graph
 from netspec.diagnostics import Diagnostic, Severity
 from netspec.ir import Graph
@@ -69,8 +69,9 @@ def generate_source(text: str, path: str, target: str, model: str | None = None)
     if target not in TARGETS:
         raise GenerationError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
     program = load_program(text, path)
+    checked = [check_graph(g) for g in program.graphs]
     # Every error counts here: a `# noqa` silences a report, never what reaches generated code.
-    found = list(program.diagnostics) + (check_program(program) if program.graphs else [])
+    found = list(program.diagnostics) + [d for one in checked for d in one.diagnostics]
     errors = [d for d in dedupe(found) if d.severity is Severity.ERROR]
     if model is not None:
         # Errors inside the other models of the file do not stop the one asked for.
@@ -78,17 +79,15 @@ def generate_source(text: str, path: str, target: str, model: str | None = None)
         errors = [d for d in errors if not any(_within(d.span, span) for span in others)]
     if errors:
         raise GenerationError(f"{path} has {len(errors)} error(s); fix them first", errors)
-    graphs = program.graphs
     if model is not None:
-        graphs = [g for g in graphs if g.name == model]
-        if not graphs:
+        checked = [c for c in checked if c.graph.name == model]
+        if not checked:
             names = ", ".join(g.name for g in program.graphs) or "none"
             raise GenerationError(f"{path} has no model {model!r} (models: {names})")
-    if not graphs:
+    if not checked:
         raise GenerationError(f"{path} defines no model")
-    for graph in graphs:
-        check_names(graph)
-    checked = [check_graph(g) for g in graphs]
+    for one in checked:
+        check_names(one.graph)
     backend = importlib.import_module(f"netspec.codegen.{target}_target")
     models = tuple(backend.model_context(c) for c in checked)
     return render(target, ModuleContext(path, _version(), models))
