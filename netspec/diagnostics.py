@@ -20,37 +20,11 @@ class Span:
     start_pos: int = 0
     end_pos: int = 0
 
-    def __lark_meta__(self) -> Span:
-        # lark's propagate_positions reads positions from children through this hook.
-        return self
-
-    @property
-    def empty(self) -> bool:
-        return False
-
-    def to(self, other: Span) -> Span:
-        """The span from the start of self to the end of other."""
-        return Span(
-            self.line,
-            self.column,
-            other.end_line,
-            other.end_column,
-            self.start_pos,
-            other.end_pos,
-        )
-
-
-UNKNOWN_SPAN = Span(1, 1, 1, 1)
-
 
 class Severity(str, enum.Enum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
-
-    @property
-    def rank(self) -> int:
-        return {"error": 0, "warning": 1, "info": 2}[self.value]
 
 
 @dataclass(frozen=True)
@@ -98,12 +72,6 @@ class DiagnosticSink:
 
     def error(self, code: str, message: str, span: Span, **kw) -> Diagnostic:
         return self.add(code, Severity.ERROR, message, span, **kw)
-
-    def warning(self, code: str, message: str, span: Span, **kw) -> Diagnostic:
-        return self.add(code, Severity.WARNING, message, span, **kw)
-
-    def info(self, code: str, message: str, span: Span, **kw) -> Diagnostic:
-        return self.add(code, Severity.INFO, message, span, **kw)
 
 
 class LimitExceeded(Exception):

@@ -27,15 +27,6 @@ def configure_gen(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _read_spec(path: str) -> tuple[str, str]:
-    if path == "-":
-        data = (
-            sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
-        )
-        return "<stdin>", data.decode("utf-8-sig")
-    return path, Path(path).read_bytes().decode("utf-8-sig")
-
-
 def run_gen(args: argparse.Namespace) -> int:
     from netspec.codegen import GenerationError, generate_source
     from netspec.codegen.output import read_existing, unified_diff, write_if_changed
@@ -44,14 +35,25 @@ def run_gen(args: argparse.Namespace) -> int:
     if (args.check or args.diff) and not args.output:
         print("netspec gen: error: --check and --diff need --output OUT", file=sys.stderr)
         return EXIT_ERROR
+    from netspec.cli import STDIN_LABEL, read_source
+
     try:
-        shown, text = _read_spec(args.path)
+        source = read_source(args.path, STDIN_LABEL)
     except FileNotFoundError:
         print(f"netspec gen: error: {args.path}: no such file", file=sys.stderr)
         return EXIT_ERROR
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"netspec gen: error: {args.path}: cannot read: {exc}", file=sys.stderr)
+    except OSError as exc:
+        print(
+            f"netspec gen: error: {args.path}: cannot read: {exc.strerror or exc}", file=sys.stderr
+        )
         return EXIT_ERROR
+    if source.decode_error is not None:
+        print(
+            f"netspec gen: error: {args.path}: cannot read: {source.decode_error.message}",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    shown, text = source.path, source.text
     if args.output and shown != "<stdin>":
         # Relative to the output's folder: the header, and so --check, do not depend on the
         # folder gen runs from.

@@ -112,4 +112,3 @@ class Program:
     text: str
     graphs: list[Graph] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    block_names: tuple[str, ...] = ()

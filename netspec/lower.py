@@ -58,7 +58,7 @@ def lower(module: S.Module, sink: DiagnosticSink | None = None) -> Program:
             )
         classes.setdefault(cls, model.name)
     graphs = [_ModelLowering(model, blocks, sink, module.path).run() for model in module.models]
-    return Program(module.path, module.text, graphs, sink.items, tuple(blocks))
+    return Program(module.path, module.text, graphs, sink.items)
 
 
 def _check_block_params(block: S.Block, sink: DiagnosticSink) -> None:

@@ -299,8 +299,3 @@ def create_server() -> NetspecServer:
             return [lsp.TextEdit(range=whole, new_text=formatted)]
 
     return server
-
-
-def serve_stdio() -> None:
-    """Serve one client over standard input and output until it says exit."""
-    create_server().start_io()

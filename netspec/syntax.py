@@ -12,9 +12,6 @@ from netspec.diagnostics import Span
 class Node:
     span: Span
 
-    def __lark_meta__(self) -> Span:
-        return self.span
-
 
 # ---- values ----------------------------------------------------------------------------
 

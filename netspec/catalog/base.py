@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 Dim = int | None
@@ -150,13 +150,11 @@ class LayerKind:
     min_inputs: int = 1
     max_inputs: int = 1  # merges take several
     fixed_activation: str | None = None  # `relu` as a layer is Activation-like with this name
-    keras_args: Mapping[str, Any] = field(default_factory=dict)  # fixed Keras constructor args
-    auto_name_override: str | None = None
 
     @property
     def auto_name(self) -> str:
         """The prefix Keras gives an unnamed layer of this class (`MaxPooling2D` -> `max_pooling2d`)."""
-        return self.auto_name_override or keras_snake_case(self.keras_class)
+        return keras_snake_case(self.keras_class)
 
     @property
     def is_merge(self) -> bool:
