@@ -60,7 +60,7 @@ def keras_build_seconds(text: str, path: Path) -> float:
     import importlib.util
     import tempfile
 
-    from netspec.codegen import generate_source
+    from netspec.targets.base import generate_source
 
     source = generate_source(text, path.name, "keras")
     with tempfile.TemporaryDirectory() as folder:
@@ -84,7 +84,7 @@ def process_figures() -> None:
         f"bare python: {python * 1000:.0f} ms; ratio {lint / python:.1f}x"
     )
     probe = (
-        "import sys, netspec.cli; netspec.cli.main(['lint', '--quiet', *sys.argv[1:]]);"
+        "import sys, netspec.app.cli; netspec.app.cli.main(['lint', '--quiet', *sys.argv[1:]]);"
         f"sys.stderr.write(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     )
     result = subprocess.run(

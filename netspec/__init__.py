@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from netspec.api import check_program, lint_file, lint_source, load_program, lower, parse
 from netspec.diagnostics import Diagnostic, Note, Severity, Span
-from netspec.parser import ParseError
+from netspec.language.parser import ParseError
 
 __version__ = "0.1.0"
 

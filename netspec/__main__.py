@@ -1,5 +1,5 @@
 """`python -m netspec`: the same command line as the `netspec` console script."""
 
-from netspec.cli import main
+from netspec.app.cli import main
 
 raise SystemExit(main())

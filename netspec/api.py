@@ -6,17 +6,17 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from netspec import syntax as S
-from netspec.config import DEFAULT_SETTINGS, Settings, find_settings
+from netspec.config.noqa import apply_suppressions
+from netspec.config.settings import DEFAULT_SETTINGS, Settings, find_settings
 from netspec.diagnostics import Diagnostic, DiagnosticSink
-from netspec.ir import Program
-from netspec.lower import lower as _lower
-from netspec.parser import ParseError
-from netspec.parser import parse as _parse
-from netspec.suppress import apply_suppressions
+from netspec.language import syntax as S
+from netspec.language.ir import Program
+from netspec.language.lower import lower as _lower
+from netspec.language.parser import ParseError
+from netspec.language.parser import parse as _parse
 
 if TYPE_CHECKING:
-    from netspec.check import CheckedGraph
+    from netspec.check.shapes import CheckedGraph
 
 _LONE_CR = re.compile(r"\r(?!\n)")
 
@@ -53,7 +53,7 @@ def _load(text: str, path: str) -> tuple[S.Module | None, Program]:
 def check_program(program: Program, settings: Settings | None = None) -> list[Diagnostic]:
     """Shape inference and the rules over a lowered program (diagnostics of lowering not included);
     rule thresholds come from `settings`."""
-    from netspec.check import check_graph
+    from netspec.check.checker import check_graph
 
     config = (settings or DEFAULT_SETTINGS).rule_config()
     found: list[Diagnostic] = []
@@ -77,7 +77,7 @@ class Linted:
 def lint_document(text: str, path: str = "<stdin>", *, settings: Settings | None = None) -> Linted:
     """Parse, lower and check once, for callers that need more than the diagnostics (summary,
     the language server); it never raises on bad input."""
-    from netspec.check import check_graph
+    from netspec.check.checker import check_graph
 
     settings = settings or DEFAULT_SETTINGS
     text = normalize_newlines(text)

@@ -259,9 +259,9 @@ def _unwrap(text: str) -> str:
 
 
 def registered_rules() -> tuple[object, ...]:
-    """The rules of the registry, `netspec.rules.REGISTRY` (imported late: the rules import the
+    """The rules of the registry, `netspec.check.rules.REGISTRY` (imported late: the rules import the
     checker, which a reporter does not need)."""
-    from netspec import rules
+    from netspec.check import rules
 
     return tuple(getattr(rules, "REGISTRY", ()))
 

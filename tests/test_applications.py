@@ -26,9 +26,10 @@ import keras  # noqa: E402
 import pytest  # noqa: E402
 
 from netspec import lint_source, load_program  # noqa: E402
-from netspec.check import CheckedGraph, check_graph  # noqa: E402
+from netspec.check.checker import check_graph
+from netspec.check.shapes import CheckedGraph  # noqa: E402
 from netspec.diagnostics import Severity  # noqa: E402
-from netspec.ir import Graph  # noqa: E402
+from netspec.language.ir import Graph  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

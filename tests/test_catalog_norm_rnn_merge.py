@@ -14,16 +14,18 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from netspec.catalog import (
+from netspec.layers.catalog import (  # noqa: E402
     REQUIRED,
     LayerKind,
     LayerSpec,
     Linearity,
     ShapeError,
     lookup,
+    merge,
+    normalization,
+    recurrent,
 )  # noqa: E402
-from netspec.catalog import merge, normalization, recurrent  # noqa: E402
-from netspec.catalog.resolve import bind  # noqa: E402
+from netspec.layers.resolve import bind  # noqa: E402
 
 OUR_KINDS = (*normalization.KINDS, *recurrent.KINDS, *merge.KINDS)
 SUBJECT = "subject"  # the tested layer's name; weight paths are compared below it
@@ -437,8 +439,8 @@ def test_positional_arguments_follow_keras() -> None:
 
 @pytest.mark.parametrize("kind", ["dense", "embedding"])
 def test_lora_weights_match_keras(kind: str) -> None:
-    from netspec.catalog import lookup
-    from netspec.catalog.resolve import bind
+    from netspec.layers.catalog import lookup
+    from netspec.layers.resolve import bind
 
     if kind == "dense":
         layer = keras.layers.Dense(3, lora_rank=2)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from netspec import __version__
-from netspec.cli import main
+from netspec.app.cli import main
+from netspec.app.report import REPORTERS, closing_count, render
 from netspec.diagnostics import Diagnostic, Note, Severity, Span
-from netspec.report import REPORTERS, closing_count, render
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 JSON_KEYS = ["path", "line", "column", "end_line", "end_column", "code", "severity", "message"]
@@ -191,7 +191,7 @@ def test_render_full_without_the_source_still_gives_the_place():
 
 
 def test_color_follows_the_terminal_and_no_color(monkeypatch):
-    from netspec.cli import use_color
+    from netspec.app.files import use_color
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -291,7 +291,7 @@ def test_unreadable_file_exits_2(tmp_path, capsys, monkeypatch):
         raise PermissionError(13, "Permission denied")
 
     # chmod does not stop root, so the refusal is simulated where the CLI opens files.
-    monkeypatch.setattr("netspec.cli.open", refuse, raising=False)
+    monkeypatch.setattr("netspec.app.files.open", refuse, raising=False)
     code, _, err = lint(capsys, path)
     assert code == 2
     assert "secret.ns" in err and "Permission denied" in err and "Traceback" not in err
@@ -378,7 +378,7 @@ def test_internal_fault_exits_2_without_a_traceback(tmp_path, capsys, monkeypatc
     def explode(text: str, path: str, **options: object) -> list[Diagnostic]:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("netspec.cli.lint_source", explode)
+    monkeypatch.setattr("netspec.app.cli.lint_source", explode)
     code, _, err = lint(capsys, write(tmp_path, "seed.ns", VALID))
     assert code == 2
     assert err.startswith("netspec: internal error: RuntimeError: boom")

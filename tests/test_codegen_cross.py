@@ -7,14 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from generated import CASES, EXAMPLES, checked, make_inputs, to_spec_layout, to_torch_layout
 
 torch = pytest.importorskip("torch")
 
-from netspec.codegen import GenerationError, generate_source  # noqa: E402
-from netspec.names import camel_case  # noqa: E402
 from generated import import_generated  # noqa: E402
+
+from netspec.language.names import camel_case  # noqa: E402
+from netspec.targets.base import GenerationError, generate_source  # noqa: E402
 
 SPECS = [p for p in EXAMPLES + CASES if p.stem not in {"resnet50", "mobilenet"}]
 

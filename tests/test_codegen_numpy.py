@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from generated import (
     CASES,
     EXAMPLES,
@@ -25,9 +24,10 @@ from generated import (
     make_inputs,
     randomise_keras_weights,
 )
-from netspec.catalog import LayerSpec, all_kinds
-from netspec.codegen import GenerationError, format_python, generate_source
-from netspec.names import camel_case
+
+from netspec.language.names import camel_case
+from netspec.layers.catalog import LayerSpec, all_kinds
+from netspec.targets.base import GenerationError, format_python, generate_source
 
 keras = pytest.importorskip("keras")
 

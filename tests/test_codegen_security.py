@@ -8,9 +8,9 @@ import importlib.util
 import pytest
 
 import netspec
-from netspec.codegen import TARGETS, GenerationError, generate_source
+from netspec.targets.base import TARGETS, GenerationError, generate_source
 
-AVAILABLE = [t for t in TARGETS if importlib.util.find_spec(f"netspec.codegen.{t}_target")]
+AVAILABLE = [t for t in TARGETS if importlib.util.find_spec(f"netspec.targets.{t}.target")]
 ALLOWED_IMPORTS = {"keras", "numpy", "torch", "math", "torch.nn", "torch.nn.functional"}
 HOSTILE = '"); __import__("os").system("echo pwned"); ("'
 
@@ -133,7 +133,7 @@ def test_model_names_whose_class_shadows_the_module_are_rejected(model: str) -> 
 
 def test_the_code_generator_checks_names_itself() -> None:
     from netspec.api import load_program
-    from netspec.codegen import check_names
+    from netspec.targets.base import check_names
 
     graph = load_program("model m {\n    input [2]\n    dense(1)\n}\n", "m.ns").graphs[0]
     graph.nodes[1].name = "x; import os"

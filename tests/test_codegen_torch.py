@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from generated import (
     CASES,
     EXAMPLES,
@@ -27,8 +26,8 @@ from generated import (
 keras = pytest.importorskip("keras")
 torch = pytest.importorskip("torch")
 
-from netspec.codegen import GenerationError, generate_source  # noqa: E402
-from netspec.names import camel_case  # noqa: E402
+from netspec.language.names import camel_case  # noqa: E402
+from netspec.targets.base import GenerationError, generate_source  # noqa: E402
 
 SPECS = EXAMPLES + [p for p in CASES if not p.stem.startswith("np_")]
 DEEP = {"vgg16", "vgg19", "resnet50", "mobilenet"}  # big nets: a batch of 1, tolerance 1e-4
@@ -306,8 +305,8 @@ def test_asymmetric_padding_and_cropping_of_sequences(tmp_path: Path) -> None:
 
 def test_every_module_is_made_by_its_kinds_macro() -> None:
     """torch_layers.jinja spells the class of fixed kinds; it must be the one Python chose."""
-    from netspec.codegen import checked_models, environment
-    from netspec.codegen.torch_target import model_context
+    from netspec.targets.base import checked_models, environment
+    from netspec.targets.torch.target import model_context
 
     layers = environment().get_template("torch_layers.jinja").module
     for spec in SPECS:
@@ -348,7 +347,7 @@ def test_batch_norm_in_training_mode_and_frozen(tmp_path: Path) -> None:
 
 
 def test_the_cases_cover_every_layer_kind() -> None:
-    from netspec import catalog
+    from netspec.layers import catalog
 
     used: set[str] = set()
     for spec in SPECS:

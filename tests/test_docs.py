@@ -1,4 +1,4 @@
-"""The reference pages generated from code are up to date (refresh: python -m netspec.docs)."""
+"""The reference pages generated from code are up to date (refresh: python -m netspec.app.docs)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from netspec.docs import pages
+from netspec.app.docs import pages
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -14,14 +14,14 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 @pytest.mark.parametrize("name", sorted(pages()))
 def test_generated_page_is_current(name: str) -> None:
     path = DOCS / name
-    assert path.exists(), f"docs/{name} is missing: run python -m netspec.docs"
+    assert path.exists(), f"docs/{name} is missing: run python -m netspec.app.docs"
     assert (
         path.read_text(encoding="utf-8") == pages()[name]
-    ), f"docs/{name} is stale: run python -m netspec.docs"
+    ), f"docs/{name} is stale: run python -m netspec.app.docs"
 
 
 def test_every_layer_kind_is_documented() -> None:
-    from netspec import catalog
+    from netspec.layers import catalog
 
     text = (DOCS / "layers.md").read_text(encoding="utf-8")
     for kind in catalog.all_kinds():

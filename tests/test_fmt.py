@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import netspec
-from netspec.fmt import LINE_LENGTH, FormatResult, format_result, format_source
-from netspec.fmt_command import configure_fmt, run_fmt
-from netspec.suppress import find_comments
+from netspec.app.fmt_command import configure_fmt, run_fmt
+from netspec.config.noqa import find_comments
+from netspec.language.fmt import LINE_LENGTH, FormatResult, format_result, format_source
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_FILES = sorted(
@@ -507,12 +507,12 @@ def test_usage_and_io_errors_exit_2(tmp_path, capsys) -> None:
 
 
 def test_a_write_that_fails_exits_2_and_keeps_the_file(tmp_path, capsys, monkeypatch) -> None:
-    import netspec.codegen.output
+    import netspec.app.fmt_command
 
     def refuse(path: Path, content: str) -> bool:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(netspec.codegen.output, "write_if_changed", refuse)
+    monkeypatch.setattr(netspec.app.fmt_command, "write_if_changed", refuse)
     ugly = tmp_path / "ugly.ns"
     ugly.write_text(UGLY)
     assert fmt(str(ugly)) == 2
@@ -521,7 +521,7 @@ def test_a_write_that_fails_exits_2_and_keeps_the_file(tmp_path, capsys, monkeyp
 
 
 def test_fmt_fits_the_command_table(tmp_path, capsys, monkeypatch) -> None:
-    from netspec import cli
+    from netspec.app import cli
 
     monkeypatch.setitem(
         cli.COMMANDS, "fmt", cli.Command("format .ns files", configure_fmt, run_fmt)
@@ -540,7 +540,7 @@ def test_the_formatter_keeps_heavy_imports_away(tmp_path) -> None:
     spec.write_text(UGLY)
     script = (
         "import sys\n"
-        "from netspec.fmt_command import configure_fmt, run_fmt\n"
+        "from netspec.app.fmt_command import configure_fmt, run_fmt\n"
         "import argparse\n"
         "p = argparse.ArgumentParser(); configure_fmt(p)\n"
         f"assert run_fmt(p.parse_args([{str(spec)!r}, '--diff'])) == 0\n"
@@ -611,7 +611,7 @@ def test_mutated_specs_format_safely(text: str) -> None:
 def relaid_out_specs(draw) -> str:
     """A repository spec with every token moved about: newlines and comments (own-line, trailing,
     `# noqa`) inside brackets and before `->`, odd spacing, `;` where brackets ignore it."""
-    from netspec.fmt import _tokenize
+    from netspec.language.fmt import _tokenize
 
     tokens = _tokenize(draw(st.sampled_from(ALL_SPECS)))
     out, depth = [], 0

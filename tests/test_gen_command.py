@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from netspec.cli import main
+from netspec.app.cli import main
 
 SEED = "model seed {\n    input [2]\n    dense(4, relu)\n    dense(3, relu)\n    dense(1)\n}\n"
 

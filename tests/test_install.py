@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import netspec
-from netspec.parser import grammar_path
+from netspec.language.grammar import grammar_path
 
 SCRIPT = shutil.which("netspec", path=str(Path(sys.executable).parent))
 PACKAGE = Path(netspec.__file__).resolve().parent

@@ -11,8 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_lint_imports_no_code_generation_or_framework_module() -> None:
     probe = (
-        "import sys, netspec.cli\n"
-        "code = netspec.cli.main(['lint', '--quiet', *sys.argv[1:]])\n"
+        "import sys, netspec.app.cli\n"
+        "code = netspec.app.cli.main(['lint', '--quiet', *sys.argv[1:]])\n"
         "heavy = [m for m in ('jinja2', 'black', 'numpy', 'keras', 'torch', 'tensorflow') "
         "if m in sys.modules]\n"
         "sys.stderr.write('HEAVY=' + ','.join(heavy))\n"

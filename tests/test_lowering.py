@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import netspec
-from netspec.ir import Graph
+from netspec.language.ir import Graph
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.ns"))

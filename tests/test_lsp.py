@@ -14,11 +14,10 @@ pytest.importorskip("pygls.lsp.server", reason="the language server needs pygls 
 pytest_lsp = pytest.importorskip("pytest_lsp")
 
 import pytest_asyncio  # noqa: E402  (pytest-lsp depends on it)
-
 from lsprotocol import types as lsp  # noqa: E402
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities  # noqa: E402
 
-from netspec.lsp_features import LineIndex  # noqa: E402
+from netspec.app.lsp_features import LineIndex  # noqa: E402
 
 # Every async test shares the module's event loop, and so its servers.
 aio = pytest.mark.asyncio(loop_scope="module")
@@ -411,7 +410,7 @@ async def test_a_broken_pyproject_is_shown_once_and_the_defaults_lint(vscode):
 
 @aio
 async def test_formatting_matches_netspec_fmt(vscode):
-    fmt = pytest.importorskip("netspec.fmt", reason="netspec.fmt (the formatter) is not there yet")
+    fmt = pytest.importorskip("netspec.language.fmt")
     assert vscode.init_result.capabilities.document_formatting_provider
     messy = "model m {\n  input [4]\n      dense(3,activation=softmax)\n}\n"
     uri, _ = await _open(vscode, "format.ns", messy)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from netspec.cli import main
+from netspec.app.cli import main
+from netspec.app.report import artifact_uri, escape_data, escape_property, render
 from netspec.codes import CORE_CODES, all_codes, registered_rules
 from netspec.diagnostics import Diagnostic, Note, Severity, Span
-from netspec.report import artifact_uri, escape_data, escape_property, render
 
 NETSPEC_SOURCE = Path(__file__).resolve().parents[1] / "netspec"
 SARIF_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sarif-schema-2.1.0.json"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from netspec.api import lint_source, load_program
-from netspec.check import infer_shapes
+from netspec.check.rules import REGISTRY, Rule, RuleConfig, by_code, run_rules
+from netspec.check.shapes import infer_shapes
 from netspec.diagnostics import Diagnostic, DiagnosticSink, Severity
-from netspec.rules import REGISTRY, Rule, RuleConfig, by_code, run_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "rules"
@@ -242,8 +242,8 @@ def _keras_layer(keras, kind):
 def test_mask_table_matches_keras() -> None:
     """NS214's table of `supports_masking` is Keras' own, for every layer class of the catalog."""
     keras = pytest.importorskip("keras")
-    from netspec.catalog import all_kinds
-    from netspec.rules.data import SUPPORTS_MASKING
+    from netspec.check.rules.data import SUPPORTS_MASKING
+    from netspec.layers.catalog import all_kinds
 
     seen = set()
     for kind in all_kinds():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from netspec.cli import main
+from netspec.app.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from netspec.api import lint_file, lint_source
-from netspec.cli import main
-from netspec.config import (
+from netspec.app.cli import main
+from netspec.check.rules import by_code
+from netspec.config.noqa import find_comments, find_directives
+from netspec.config.settings import (
     ConfigError,
     Selection,
     SelectionLayer,
@@ -16,8 +18,6 @@ from netspec.config import (
     SettingsFinder,
     parse_selectors,
 )
-from netspec.rules import by_code
-from netspec.suppress import find_comments, find_directives
 
 NS101_SPEC = "model m {\n    input [4, 4, 1]\n    conv2d(2, 5)\n}\n"  # NS101 on line 3
 NS010_SPEC = (

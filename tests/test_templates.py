@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from netspec import catalog
-from netspec.codegen import TARGETS, templates_dir
+from netspec.layers import catalog
+from netspec.targets.base import TARGETS, templates_dir
 
 MACRO = re.compile(r"{%-?\s*macro\s+([a-z0-9_]+)\s*\(")
 

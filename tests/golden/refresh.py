@@ -16,7 +16,7 @@ TARGETS = ("keras", "torch", "numpy")
 
 
 def available_targets() -> list[str]:
-    return [t for t in TARGETS if importlib.util.find_spec(f"netspec.codegen.{t}_target")]
+    return [t for t in TARGETS if importlib.util.find_spec(f"netspec.targets.{t}.target")]
 
 
 def golden_path(example: str, target: str) -> Path:
@@ -24,7 +24,7 @@ def golden_path(example: str, target: str) -> Path:
 
 
 def generate(example: str, target: str) -> str:
-    from netspec.codegen import generate_source
+    from netspec.targets.base import generate_source
 
     relative = f"examples/{example}.ns"
     return generate_source((ROOT / relative).read_text(encoding="utf-8"), relative, target)

@@ -1,0 +1,96 @@
+"""`netspec gen`: generate Keras, PyTorch or NumPy code; `--check` and `--diff` for build steps."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from netspec.app.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
+from netspec.app.files import (
+    STDIN_LABEL,
+    read_existing,
+    read_source,
+    unified_diff,
+    write_if_changed,
+)
+
+
+def configure_gen(parser: argparse.ArgumentParser) -> None:
+    from netspec.targets.base import TARGETS
+
+    parser.add_argument("path", metavar="PATH", help="the .ns file (`-` for standard input)")
+    parser.add_argument("--target", "-t", choices=TARGETS, required=True, help="the framework")
+    parser.add_argument(
+        "--output", "-o", metavar="OUT", help="the .py file to write (default: stdout)"
+    )
+    parser.add_argument("--model", metavar="NAME", help="generate only this model")
+    parser.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 when OUT is not up to date"
+    )
+    parser.add_argument(
+        "--diff", action="store_true", help="write nothing; print what would change in OUT"
+    )
+
+
+def run_gen(args: argparse.Namespace) -> int:
+    from netspec.app.report import render
+    from netspec.targets.base import GenerationError, generate_source
+
+    if (args.check or args.diff) and not args.output:
+        print("netspec gen: error: --check and --diff need --output OUT", file=sys.stderr)
+        return EXIT_ERROR
+
+    try:
+        source = read_source(args.path, STDIN_LABEL)
+    except FileNotFoundError:
+        print(f"netspec gen: error: {args.path}: no such file", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        print(
+            f"netspec gen: error: {args.path}: cannot read: {exc.strerror or exc}", file=sys.stderr
+        )
+        return EXIT_ERROR
+    if source.decode_error is not None:
+        print(
+            f"netspec gen: error: {args.path}: cannot read: {source.decode_error.message}",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    shown, text = source.path, source.text
+    if args.output and shown != "<stdin>":
+        # Relative to the output's folder: the header, and so --check, do not depend on the
+        # folder gen runs from.
+        out_folder = os.path.dirname(os.path.abspath(args.output))
+        shown = Path(os.path.relpath(os.path.abspath(shown), out_folder)).as_posix()
+    try:
+        code = generate_source(text, shown, args.target, args.model)
+    except GenerationError as exc:
+        if exc.diagnostics:
+            sys.stderr.write(render("concise", exc.diagnostics, {shown: text}, quiet=True))
+        print(f"netspec gen: {exc.message}; nothing was written", file=sys.stderr)
+        return EXIT_FINDINGS
+    if not args.output:
+        sys.stdout.write(code)
+        return EXIT_CLEAN
+    out = Path(args.output)
+    if args.check or args.diff:
+        existing = read_existing(out)
+        stale = existing != code
+        if args.diff and stale:
+            sys.stdout.write(unified_diff(existing, code, args.output))
+        if args.check and stale:
+            print(f"would regenerate {args.output}", file=sys.stderr)
+            return EXIT_FINDINGS
+        return EXIT_CLEAN
+    try:
+        wrote = write_if_changed(out, code)
+    except OSError as exc:
+        print(
+            f"netspec gen: error: cannot write {args.output}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    print(f"{'wrote' if wrote else 'unchanged'} {args.output}", file=sys.stderr)
+    return EXIT_CLEAN

@@ -1,0 +1,1 @@
+"""Checking: shape and weight inference over the IR, then the design rules."""

@@ -1,0 +1,321 @@
+"""Rules about a model's layout: dense on feature maps, parameter blow-up, widths, depth without norm."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from netspec.check.rules.base import Finding, RuleConfig, rule
+from netspec.check.rules.graphs import (
+    ancestors,
+    back_through,
+    effective,
+    head_layers,
+    is_dropout,
+    is_learning,
+    known_nodes,
+    learning_before,
+    shape_of,
+    shape_text,
+    units_text,
+)
+from netspec.check.shapes import CheckedGraph
+from netspec.diagnostics import Severity
+from netspec.language.ir import Node
+from netspec.layers.common import product
+
+# Kinds that change the rank or the meaning of the positions: past them, a dense is not "on a
+# convolution's feature map" any more (an embedding starts a sequence, not a feature map).
+_STOPS = ("flatten", "reshape", "permute", "repeat_vector", "embedding")
+
+
+def _dense(node: Node) -> bool:
+    """A dense layer written as such (time_distributed(dense) is per step on purpose)."""
+    return node.kind.name == "dense"
+
+
+def _units(node: Node) -> int:
+    return effective(node)[1]["units"]
+
+
+def _dense_heads(checked: CheckedGraph) -> list[Node]:
+    """The dense layers that compute the model's outputs."""
+    return [layer for layer in head_layers(checked) if _dense(layer)]
+
+
+@rule("NS206", "dense-on-feature-map", Severity.WARNING)
+def dense_on_feature_map(checked: CheckedGraph, config: RuleConfig) -> Iterator[Finding]:
+    """A dense layer on a convolution's feature map, with no flatten or global pooling between.
+
+    Keras' Dense works on the last axis only: given a (batch, height, width, channels) feature
+    map it is applied at every position, and the model's output keeps the spatial axes. That is
+    rarely what a classifier after a convolution stack means; it wants flatten or a global
+    pooling first. Only feature maps that come from a convolution or a (non-global) pooling layer
+    are reported: dense on a sequence from an embedding or a recurrent layer is per-step on
+    purpose, and so is a layout chosen by reshape. A model that wants one output per position
+    (a tagger, a segmentation head) says so with time_distributed(dense(...)) or a 1x1
+    convolution, which are not reported.
+
+    Bad:
+
+    ```netspec
+    model classifier {
+        input [28, 28, 1]
+        conv2d(8, 3, activation=relu)
+        dense(10, softmax)
+    }
+    ```
+
+    Good:
+
+    ```netspec
+    model classifier {
+        input [28, 28, 1]
+        conv2d(8, 3, activation=relu)
+        global_avg_pool2d
+        dense(10, softmax)
+    }
+    ```
+    """
+    for node in known_nodes(checked):
+        if not _dense(node):
+            continue
+        shape = checked.shapes.get(node.inputs[0])
+        if shape is None or len(shape) < 2:
+            continue
+        source = _feature_map_source(checked, node)
+        if source is not None:
+            yield _per_position(checked, node, source, shape)
+
+
+def _feature_map_source(checked: CheckedGraph, dense: Node) -> Node | None:
+    """The convolution or pooling layer whose feature map reaches `dense` unflattened."""
+    graph = checked.graph
+    stack = list(dense.inputs)
+    seen: set[int] = set()
+    while stack:
+        node = graph.node(stack.pop())
+        if node.id in seen:
+            continue
+        seen.add(node.id)
+        kind = effective(node)[0]
+        is_global = "global" in kind.name
+        if kind.category == "conv" or (kind.category == "pooling" and not is_global):
+            return node
+        if is_learning(node) or is_global or kind.name in _STOPS:
+            continue
+        stack.extend(node.inputs)
+    return None
+
+
+def _per_position(checked: CheckedGraph, dense: Node, source: Node, shape: tuple) -> Finding:
+    spatial = len(shape) - 1
+    pool = f"global_avg_pool{spatial}d" if spatial in (1, 2) else "a global pooling"
+    message = (
+        f"{dense.name} ({units_text(_units(dense))}) gets the feature map {shape_text(shape)} from "
+        f"{source.name} and is applied at every position, giving "
+        f"{shape_text(shape_of(checked, dense))}"
+    )
+    return Finding(dense, message, help=f"add flatten or {pool} before {dense.name}")
+
+
+@rule("NS209", "parameter-blow-up", Severity.WARNING)
+def parameter_blow_up(checked: CheckedGraph, config: RuleConfig) -> Iterator[Finding]:
+    """A dense layer after flatten holds most of the model's parameters.
+
+    Flattening a feature map hands the next dense layer every value of it, so its kernel grows
+    with height x width x channels and soon outweighs the whole convolution stack (VGG16's first
+    dense layer holds 103M of its 138M parameters). Such a layer overfits and is slow; a global
+    average pooling hands it only the channels. Reported when the layer holds more than half the
+    parameters (`blowup_share`) of a model of over a million (`blowup_min_params`).
+
+    Bad:
+
+    ```netspec
+    model classifier {
+        input [64, 64, 3]
+        conv2d(32, 3, activation=relu)
+        flatten
+        dense(64, relu)
+        dense(10, softmax)
+    }
+    ```
+
+    Good:
+
+    ```netspec
+    model classifier {
+        input [64, 64, 3]
+        conv2d(32, 3, activation=relu)
+        global_avg_pool2d
+        dense(64, relu)
+        dense(10, softmax)
+    }
+    ```
+    """
+    total = checked.total_params
+    if not checked.complete or total <= config.blowup_min_params:
+        return
+    for node in known_nodes(checked):
+        if not _dense(node):
+            continue
+        flatten, _ = back_through(checked, node, is_dropout)
+        if flatten is None or flatten.kind.name != "flatten":
+            continue
+        share = checked.params(node.id) / total
+        feature_map = checked.shapes.get(flatten.inputs[0])
+        if share > config.blowup_share and feature_map and len(feature_map) >= 2:
+            yield _blow_up(checked, node, flatten, feature_map, share)
+
+
+def _blow_up(
+    checked: CheckedGraph, dense: Node, flatten: Node, feature_map: tuple, share: float
+) -> Finding:
+    units = _units(dense)
+    first = flatten.args.get("data_format") == "channels_first"
+    channels = feature_map[0] if first else feature_map[-1]
+    pooled = channels * units + (units if dense.args.get("use_bias") else 0)
+    message = (
+        f"{dense.name} ({units_text(units)}) after {flatten.name} holds {checked.params(dense.id):,} "
+        f"of the model's {checked.total_params:,} parameters ({share:.0%}): flatten hands it all "
+        f"{product(feature_map):,} values of {shape_text(feature_map)}"
+    )
+    spatial = len(feature_map) - 1
+    pool = f"global_avg_pool{spatial}d" if spatial in (1, 2) else "a global pooling"
+    help = f"{pool} instead of flatten gives it {channels} inputs and {pooled:,} parameters"
+    return Finding(dense, message, help=help)
+
+
+@rule("NS211", "bottleneck", Severity.INFO)
+def bottleneck(checked: CheckedGraph, config: RuleConfig) -> Iterator[Finding]:
+    """The last hidden dense layer is narrower than the output layer it feeds.
+
+    The output layer is a linear map of the last hidden layer, so with d hidden units its
+    outputs (the logits of a classifier) span at most d dimensions, whatever the number of
+    outputs: a softmax over 100 classes computed from 16 values cannot express every
+    distribution over them (the "softmax bottleneck", Yang et al., ICLR 2018). Only the layer
+    right before the output counts: a narrow layer earlier in the stack is followed by a
+    nonlinearity and does not bound the output's rank. Autoencoders narrow on purpose and may
+    ignore this hint.
+
+    Bad:
+
+    ```netspec
+    model classifier {
+        input [64]
+        dense(8, relu)
+        dense(100, softmax)
+    }
+    ```
+
+    Good:
+
+    ```netspec
+    model classifier {
+        input [64]
+        dense(128, relu)
+        dense(100, softmax)
+    }
+    ```
+    """
+    for head in _dense_heads(checked):
+        hidden = learning_before(checked, head)
+        if hidden is None or not _dense(hidden) or _units(hidden) >= _units(head):
+            continue
+        narrow, wide = _units(hidden), _units(head)
+        message = (
+            f"{hidden.name} ({units_text(narrow)}) is narrower than the output layer {head.name} "
+            f"({units_text(wide)}) it feeds: the {wide} outputs span at most {narrow} dimensions"
+        )
+        yield Finding(hidden, message, help=f"widen {hidden.name} to {wide} units or more")
+
+
+@rule("NS224", "widening-toward-output", Severity.INFO)
+def widening_toward_output(checked: CheckedGraph, config: RuleConfig) -> Iterator[Finding]:
+    """A hidden dense layer is wider than the dense layer before it, on the way to a narrower output.
+
+    In a multilayer perceptron the widths usually shrink from the input toward the output: each
+    layer distils the one before. A layer wider than its predecessor cannot hold more information
+    than the narrower layer passed on, so its extra units add parameters, not capacity; widen the
+    earlier layer instead. Decoders, which widen toward a wide output, are not reported: the rule
+    fires only when the wider layer is also wider than the output.
+
+    Bad:
+
+    ```netspec
+    model classifier {
+        input [784]
+        dense(32, relu)
+        dense(256, relu)
+        dense(10, softmax)
+    }
+    ```
+
+    Good:
+
+    ```netspec
+    model classifier {
+        input [784]
+        dense(256, relu)
+        dense(32, relu)
+        dense(10, softmax)
+    }
+    ```
+    """
+    for head in _dense_heads(checked):
+        upstream = ancestors(checked, head)
+        for node in known_nodes(checked):
+            before = learning_before(checked, node) if _dense(node) else None
+            if node.id not in upstream or before is None or not _dense(before):
+                continue
+            width, previous, output = _units(node), _units(before), _units(head)
+            if width > previous and width > output:
+                message = (
+                    f"{node.name} ({width} units) is wider than {before.name} ({units_text(previous)}) "
+                    f"before it, on the way to a {output}-unit output: widths usually shrink "
+                    "toward the output"
+                )
+                yield Finding(node, message, help=f"widen {before.name} instead")
+
+
+@rule("NS225", "no-normalization", Severity.INFO)
+def no_normalization(checked: CheckedGraph, config: RuleConfig) -> Iterator[Finding]:
+    """A deep network with no normalisation layer.
+
+    Past about ten learning layers, activations and gradients drift in scale from layer to
+    layer, and training without normalisation needs careful initialisation and small learning
+    rates. Batch norm (after convolutions) or layer norm (in dense and recurrent stacks) keeps
+    each layer's input in range. Reported at the model when it has more learning layers than
+    `deep_network_layers` (10) and no batch, layer, group or unit norm.
+
+    Bad:
+
+    ```netspec
+    model deep {
+        input [32]
+        repeat 11 { dense(32, relu) }
+        dense(1)
+    }
+    ```
+
+    Good:
+
+    ```netspec
+    model deep {
+        input [32]
+        repeat 11 { dense(32, use_bias=false); batch_norm; relu }
+        dense(1)
+    }
+    ```
+    """
+    nodes = list(known_nodes(checked))
+    if any(node.kind.category == "normalization" for node in nodes):
+        return
+    learning = sum(1 for node in nodes if is_learning(node))
+    if learning > config.deep_network_layers:
+        graph = checked.graph
+        message = (
+            f"{graph.name} has {learning} learning layers and no normalization layer: deep "
+            "stacks train more easily with it"
+        )
+        help = "add batch_norm after convolutions, or layer_norm in dense and recurrent stacks"
+        yield Finding(None, message, help=help, span=graph.name_span)

@@ -1,0 +1,263 @@
+"""Rules on the output layer against the loss of `compile` (NS3xx): logits, task, regression."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from netspec.check.rules.base import Finding, RuleConfig, rule
+from netspec.check.rules.graphs import Head, describe, head
+from netspec.check.shapes import CheckedGraph
+from netspec.diagnostics import Note, Severity, Span
+from netspec.layers.catalog import CallValue
+from netspec.layers.training import canonical_loss
+
+_BINARY = ("binary_crossentropy", "binary_focal_crossentropy")
+_CATEGORICAL = (
+    "categorical_crossentropy",
+    "categorical_focal_crossentropy",
+    "sparse_categorical_crossentropy",
+)
+PROBABILITY_LOSSES = _BINARY + _CATEGORICAL  # the losses that take from_logits
+_REGRESSION = ("mean_squared_error", "mean_absolute_error", "huber", "log_cosh")
+_SQUASHING = ("softmax", "sigmoid")
+# The outputs a regression loss cannot be fitted with, and why (NS303).
+_REGRESSION_BOUNDS = {
+    "softmax": "bounds its outputs to (0, 1) with a sum of 1",
+    "sigmoid": "bounds its outputs to (0, 1)",
+    "hard_sigmoid": "bounds its outputs to [0, 1]",
+    "sparse_sigmoid": "bounds its outputs to [0, 1]",
+    "tanh": "bounds its outputs to (-1, 1)",
+    "hard_tanh": "bounds its outputs to [-1, 1]",
+    "softsign": "bounds its outputs to (-1, 1)",
+    "relu6": "bounds its outputs to [0, 6]",
+    "relu": "cannot go below 0 and gives no gradient to an output it cuts to 0",
+}
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A model's loss as the rules need it: canonical name, as written, from_logits, where."""
+
+    name: str
+    written: str
+    from_logits: bool
+    span: Span
+
+
+def _loss(value: Any, span: Span) -> Loss | None:
+    if isinstance(value, str):
+        return Loss(canonical_loss(value), value, False, span)
+    if isinstance(value, CallValue):
+        kwargs = dict(value.kwargs)
+        # Keras' loss classes take from_logits as their first positional argument.
+        first = value.args[0] if value.args and isinstance(value.args[0], bool) else False
+        from_logits = bool(kwargs.get("from_logits", first))
+        written = f"{value.name}(from_logits=true)" if from_logits else value.name
+        return Loss(canonical_loss(value.name), written, from_logits, span)
+    return None
+
+
+def output_losses(checked: CheckedGraph) -> Iterator[tuple[int, Loss]]:
+    """Each output's id with its loss: one loss for all outputs, or one per output in order."""
+    graph = checked.graph
+    if graph.compile is None or graph.compile.loss is None:
+        return
+    outputs = list(dict.fromkeys(graph.outputs))
+    value = graph.compile.loss
+    span = graph.compile.arg_spans.get("loss", graph.compile.span)
+    values = list(value) if isinstance(value, tuple) else [value] * len(outputs)
+    if len(values) != len(outputs):
+        return
+    for output_id, item in zip(outputs, values):
+        loss = _loss(item, span)
+        if loss is not None:
+            yield output_id, loss
+
+
+def _heads_and_losses(checked: CheckedGraph) -> Iterator[tuple[Head, Loss]]:
+    """Each output's head with its loss, where one layer decides the output's range."""
+    for output_id, loss in output_losses(checked):
+        end = head(checked, output_id)
+        if end is not None:
+            yield end, loss
+
+
+def loss_squash(loss: Loss) -> str:
+    """The squashing a probability loss told from_logits=true applies itself."""
+    return "sigmoid" if loss.name in _BINARY else "softmax"
+
+
+def _finding(end: Head, loss: Loss, message: str, help: str) -> Finding:
+    return Finding(
+        end.layer,
+        message,
+        help=help,
+        notes=(Note(f"the loss {loss.written} is set at line {loss.span.line}", loss.span),),
+    )
+
+
+@rule("NS301", "output-vs-loss-logits", Severity.WARNING)
+def output_vs_loss_logits(checked: CheckedGraph, config: RuleConfig) -> Iterator[Finding]:
+    """The output layer gives probabilities where the loss expects logits, or the other way round.
+
+    A cross-entropy loss takes probabilities by default and raw scores (logits) when told
+    from_logits=true. A softmax or sigmoid head with from_logits=true has the squashing applied
+    twice, which flattens the gradients; a head with no activation and a probability loss feeds
+    scores where probabilities belong, and Keras clips them into [0, 1], so the model trains
+    badly or not at all. Keep the output linear with from_logits=true (the numerically stable
+    choice), or give it its softmax or sigmoid and leave from_logits out.
+
+    Bad:
+
+    ```netspec
+    model classifier {
+        input [16]
+        dense(32, relu)
+        dense(10)
+        compile(loss=sparse_categorical_crossentropy, optimizer=adam)
+    }
+    ```
+
+    Good:
+
+    ```netspec
+    model classifier {
+        input [16]
+        dense(32, relu)
+        dense(10)
+        compile(loss=sparse_categorical_crossentropy(from_logits=true), optimizer=adam)
+    }
+    ```
+    """
+    for end, loss in _heads_and_losses(checked):
+        if loss.name not in PROBABILITY_LOSSES:
+            continue
+        if end.activation in _SQUASHING and loss.from_logits:
+            message = (
+                f"{end.layer.name} applies {end.activation}, but the loss {loss.written} applies "
+                f"{end.activation} again"
+            )
+            help = f"leave from_logits out, or drop the {end.activation} and keep raw scores"
+            yield _finding(end, loss, message, help)
+        elif end.activation is None and not loss.from_logits:
+            squash = loss_squash(loss)
+            message = (
+                f"{end.layer.name} ({describe(end.layer)}) outputs raw scores, but the loss "
+                f"{loss.written} expects probabilities"
+            )
+            help = f"write loss={loss.written}(from_logits=true), or give the output {squash}"
+            yield _finding(end, loss, message, help)
+
+
+@rule("NS302", "head-vs-task", Severity.WARNING)
+def head_vs_task(checked: CheckedGraph, config: RuleConfig) -> Iterator[Finding]:
+    """The output layer does not fit the kind of classification the loss is for.
+
+    Categorical cross-entropy (sparse or one-hot) scores one class out of several: it wants one
+    unit per class under a softmax. With a single unit there is one class, so the loss is 0 (or
+    the labels are out of range) whatever the model does; with a sigmoid the outputs do not sum
+    to 1 and the loss rewards making every unit large.
+    Binary cross-entropy scores each unit as its own yes/no question: with a softmax over several
+    units, the units compete when they should not (for one label per example, the loss should be
+    categorical; for several labels, the activation should be sigmoid).
+
+    Bad:
+
+    ```netspec
+    model binary {
+        input [16]
+        dense(8, relu)
+        dense(1, sigmoid)
+        compile(loss=categorical_crossentropy, optimizer=adam)
+    }
+    ```
+
+    Good:
+
+    ```netspec
+    model binary {
+        input [16]
+        dense(8, relu)
+        dense(1, sigmoid)
+        compile(loss=binary_crossentropy, optimizer=adam)
+    }
+    ```
+    """
+    for end, loss in _heads_and_losses(checked):
+        if loss.name in _CATEGORICAL and end.units == 1:
+            message = (
+                f"{end.layer.name} has one output unit, but {loss.written} needs one unit per "
+                "class: with a single class there is nothing to learn"
+            )
+            help = "for a yes/no output use sigmoid with binary_crossentropy"
+            yield _finding(end, loss, message, help)
+        elif loss.name in _CATEGORICAL and end.activation == "sigmoid":
+            message = (
+                f"{end.layer.name} applies sigmoid, but {loss.written} expects a softmax over "
+                "the classes: sigmoid outputs do not sum to 1"
+            )
+            help = "use softmax, or binary_crossentropy for several labels per example"
+            yield _finding(end, loss, message, help)
+        elif loss.name in _BINARY and end.activation == "softmax" and (end.units or 0) > 1:
+            message = (
+                f"{end.layer.name} applies softmax over {end.units} units, but {loss.written} "
+                "scores each unit as its own yes/no: the units compete when they should not"
+            )
+            help = (
+                "one label per example: categorical_crossentropy; several labels: sigmoid outputs"
+            )
+            yield _finding(end, loss, message, help)
+
+
+@rule("NS303", "regression-head", Severity.WARNING)
+def regression_head(checked: CheckedGraph, config: RuleConfig) -> Iterator[Finding]:
+    """A bounded output (softmax, sigmoid, tanh, relu, ...) is trained with a regression loss.
+
+    A regression loss (mse, mae, huber, log_cosh) measures distances to real-valued targets, but
+    a squashing output cannot reach every target: a sigmoid bounds the outputs to (0, 1), a
+    softmax also makes them sum to 1, tanh and softsign bound them to (-1, 1), hard_sigmoid to
+    [0, 1], relu6 to [0, 6]. Targets outside the range cannot be reached, and the flat ends of
+    the squashing stall the gradients (DeepDiagnosis' output range check). relu cannot go
+    negative, and an output it cuts to 0 gets no gradient at all: once an example's prediction is
+    pushed below 0 it stays at 0, so even for targets that are never negative (prices, counts) a
+    relu output can die; softplus (smooth, positive) or a linear output serve better. Regression
+    wants a linear output; probabilities want a cross-entropy loss. Loss aliases count (`mse`,
+    `MeanSquaredError`). Smooth activations that are unbounded above (softplus, exponential, elu)
+    are deliberate choices for positive targets and are not reported.
+
+    Bad:
+
+    ```netspec
+    model price {
+        input [8]
+        dense(16, relu)
+        dense(1, tanh)
+        compile(loss=mse, optimizer=adam)
+    }
+    ```
+
+    Good:
+
+    ```netspec
+    model price {
+        input [8]
+        dense(16, relu)
+        dense(1)
+        compile(loss=mse, optimizer=adam)
+    }
+    ```
+    """
+    for end, loss in _heads_and_losses(checked):
+        bound = _REGRESSION_BOUNDS.get(end.activation or "")
+        cap = end.layer.args.get("max_value") if end.layer.kind.name == "relu" else None
+        if isinstance(cap, (int, float)):
+            bound = f"bounds its outputs to [0, {cap:g}] and gives no gradient below 0"
+        if loss.name in _REGRESSION and bound is not None:
+            message = (
+                f"{end.layer.name} applies {end.activation}, which {bound}, but the loss "
+                f"{loss.written} is a regression loss"
+            )
+            help = "use a linear output for regression, or a cross-entropy loss for probabilities"
+            yield _finding(end, loss, message, help)

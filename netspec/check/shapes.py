@@ -1,0 +1,117 @@
+"""Shape and weight inference: every node's output shape and weights from the layer catalog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from netspec.diagnostics import Diagnostic, DiagnosticSink
+from netspec.language.ir import Graph, Node
+from netspec.language.scope import block_notes
+from netspec.layers.catalog import Shape, ShapeError, Weight
+from netspec.layers.common import format_shape, product
+
+# A weight larger than this (float32: 64 GiB) cannot be built on any machine netspec targets.
+MAX_WEIGHT_ELEMENTS = 2**34
+# Nor an output of more than this many values for one example (float32: 8 GiB).
+MAX_OUTPUT_ELEMENTS = 2**31
+
+
+@dataclass
+class CheckedGraph:
+    """A graph with its inferred shapes and weights; None where a node's shape is unknown."""
+
+    graph: Graph
+    shapes: dict[int, Shape | None] = field(default_factory=dict)
+    weights: dict[int, list[Weight]] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def params(self, node_id: int) -> int:
+        return sum(w.size for w in self.weights.get(node_id, []))
+
+    def trainable_params(self, node_id: int) -> int:
+        return sum(w.size for w in self.weights.get(node_id, []) if w.trainable)
+
+    @property
+    def total_params(self) -> int:
+        return sum(self.params(n.id) for n in self.graph.nodes)
+
+    @property
+    def total_trainable(self) -> int:
+        return sum(self.trainable_params(n.id) for n in self.graph.nodes)
+
+    @property
+    def complete(self) -> bool:
+        """Every node's shape is known: counts are exact."""
+        return self.graph.complete and all(s is not None for s in self.shapes.values())
+
+    def input_shapes(self, node: Node) -> list[Shape | None]:
+        return [self.shapes.get(i) for i in node.inputs]
+
+
+def infer_shapes(graph: Graph, sink: DiagnosticSink) -> CheckedGraph:
+    """Shapes and weights of every node. Once a value's shape is unknown (an error upstream),
+    nothing that depends on it is reported again."""
+    checked = CheckedGraph(graph)
+    oversized: set[int] = set()
+    for node in graph.nodes:
+        checked.shapes[node.id] = None
+        if not node.valid:
+            continue
+        inputs = checked.input_shapes(node)
+        if any(shape is None for shape in inputs):
+            continue
+        known: list[Shape] = [s for s in inputs if s is not None]
+        try:
+            shape = node.kind.infer(known, node.args)
+            weights = node.kind.weights(known, node.args)
+        except ShapeError as exc:
+            _report(sink, node, exc)
+            continue
+        if node.args.get("trainable") is False:
+            weights = [Weight(w.name, w.shape, False) for w in weights]
+        # Sizes that cannot be built are reported, and checking goes on with the shapes: the
+        # arithmetic is still exact, and what follows may have problems of its own.
+        huge = next((w for w in weights if w.size > MAX_WEIGHT_ELEMENTS), None)
+        if huge is not None:
+            sink.error(
+                "NS109",
+                f"{node.name}: weight `{huge.name}` of shape {huge.shape} has {huge.size:.3g} "
+                "values; it cannot be built",
+                node.span,
+                notes=block_notes(node.origin),
+            )
+        size = product(shape)
+        if size is not None and size > MAX_OUTPUT_ELEMENTS:
+            oversized.add(node.id)
+            if not oversized.intersection(
+                node.inputs
+            ):  # report where it starts, not each layer after
+                sink.error(
+                    "NS109",
+                    f"{node.name}: its output {format_shape(shape)} holds {size:.3g} values per "
+                    "example; it cannot be built",
+                    node.span,
+                    notes=block_notes(node.origin),
+                )
+        checked.shapes[node.id] = shape
+        checked.weights[node.id] = weights
+    return checked
+
+
+def _report(sink: DiagnosticSink, node: Node, exc: ShapeError) -> None:
+    span = node.arg_spans.get(exc.argument, node.span) if exc.argument else node.span
+    sink.error(exc.code, layer_message(node, exc.message), span, notes=block_notes(node.origin))
+
+
+def layer_message(node: Node, message: str) -> str:
+    """`conv2d_1: window 5x5 ...`; a message that starts with the kind (`gru needs ...`) names
+    the layer in its place: `gru_1 (gru) needs ...`, or `gru needs ...` when the two are one."""
+    kind = node.kind.name
+    if message.startswith(kind + " "):
+        rest = message[len(kind) :]
+        return f"{node.name}{rest}" if node.name == kind else f"{node.name} ({kind}){rest}"
+    return f"{node.name}: {message}"
+
+
+def describe_shape(shape: Shape | None) -> str:
+    return "?" if shape is None else format_shape(shape)

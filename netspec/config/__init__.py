@@ -1,0 +1,1 @@
+"""The user's configuration: [tool.netspec] settings and `# noqa` comments."""

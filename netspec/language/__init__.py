@@ -1,0 +1,1 @@
+"""The language: parse (lark), the AST, lowering into the IR, evaluation, and the formatter."""

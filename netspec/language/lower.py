@@ -1,0 +1,412 @@
+"""AST to IR: expand blocks, repeats and loops, resolve names and arguments, name layers as Keras."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from netspec.diagnostics import DiagnosticSink, LimitExceeded, Span
+from netspec.language import syntax as S
+from netspec.language.evaluate import TensorRef, ValueError_, evaluate
+from netspec.language.ir import CompileSpec, Graph, Node, Program
+from netspec.language.lower_arguments import ArgumentLowering
+from netspec.language.lower_layers import LayerLowering
+from netspec.language.names import camel_case, class_problem
+from netspec.language.scope import Frame, Scope, block_notes, bound_names, scopes
+from netspec.layers import catalog
+from netspec.layers.catalog import LayerKind
+from netspec.layers.resolve import suggestion
+from netspec.layers.training import LOSSES, METRICS, OPTIMIZERS, canonical_loss
+
+MAX_NODES = 20_000  # per model
+MAX_REPEAT = 10_000
+
+# Keras 3's Model.compile arguments.
+COMPILE_ARGUMENTS = (
+    "optimizer", "loss", "loss_weights", "metrics", "weighted_metrics", "run_eagerly",
+    "steps_per_execution", "jit_compile", "auto_scale_loss",
+)  # fmt: skip
+
+
+def lower(module: S.Module, sink: DiagnosticSink | None = None) -> Program:
+    """Lower a parsed file into one IR graph per model, reporting problems to `sink`."""
+    sink = sink or DiagnosticSink(module.path)
+    blocks: dict[str, S.Block] = {}
+    seen: dict[str, Span] = {}
+    for definition in module.definitions:
+        if definition.name in seen:
+            sink.error(
+                "NS015",
+                f"`{definition.name}` is defined twice (first at line {seen[definition.name].line})",
+                definition.name_span,
+            )
+            continue
+        seen[definition.name] = definition.name_span
+        if isinstance(definition, S.Block):
+            blocks[definition.name] = definition
+            _check_block_params(definition, sink)
+    classes: dict[str, str] = {}
+    for model in module.models:
+        cls = camel_case(model.name)
+        problem = class_problem(model.name)
+        if problem is not None:
+            sink.error("NS020", f"model `{model.name}` cannot be used: {problem}", model.name_span)
+        if cls in classes and classes[cls] != model.name:
+            sink.error(
+                "NS020",
+                f"models `{classes[cls]}` and `{model.name}` would both generate class {cls}",
+                model.name_span,
+            )
+        classes.setdefault(cls, model.name)
+    graphs = [_ModelLowering(model, blocks, sink, module.path).run() for model in module.models]
+    return Program(module.path, module.text, graphs, sink.items)
+
+
+def _check_block_params(block: S.Block, sink: DiagnosticSink) -> None:
+    names: set[str] = set()
+    for param in block.params:
+        if param.name in names:
+            sink.error(
+                "NS008",
+                f"parameter `{param.name}` of block {block.name} is listed twice",
+                param.span,
+            )
+        names.add(param.name)
+
+
+class _ModelLowering(LayerLowering, ArgumentLowering):
+    def __init__(self, model: S.Model, blocks: dict[str, S.Block], sink: DiagnosticSink, path: str):
+        self.model = model
+        self.blocks = blocks
+        self.sink = sink
+        self.graph = Graph(model.name, path, model.span, model.name_span)
+        self.counters: dict[str, int] = {}
+        self.names: dict[str, Span] = {}
+        self.reported_no_input = False
+        self.last_arg_spans: dict[str, Span] = {}
+        self.used: set[int] = set()
+        self.early_uses: set[str] = (
+            set()
+        )  # names used before their binding (NS009)  # referenced by name where the reference itself failed
+
+    # ---- driver ---------------------------------------------------------------------------
+
+    def run(self) -> Graph:
+        frame = Frame({}, (), None, ())
+        scope = Scope(later=bound_names(self.model.body))
+        try:
+            last = self.body(self.model.body, scope, frame, None, is_model=True)
+        except LimitExceeded as exc:
+            self.sink.error("NS016", exc.message, exc.span)
+            self.graph.complete = False
+            return self.graph
+        if not self.graph.inputs and not self.reported_no_input:
+            self.sink.error(
+                "NS013",
+                f"model {self.model.name} has no input: nothing can be checked",
+                self.model.name_span,
+                help="start the model with `input [shape]`, e.g. `input [28, 28, 1]`",
+            )
+        if not self.graph.outputs and last is not None and last.node is not None:
+            self.graph.outputs = [last.node]
+        self.report_unused()
+        return self.graph
+
+    def mark_used(self, ref: TensorRef | None) -> None:
+        if ref is not None and ref.node is not None:
+            self.used.add(ref.node)
+
+    def report_unused(self) -> None:
+        """NS010: a value that no layer takes and that is not an output (a dangling branch)."""
+        consumers = self.graph.consumers()
+        outputs = set(self.graph.outputs)
+        for node in self.graph.nodes:
+            if consumers[node.id] or node.id in outputs or node.id in self.used:
+                continue
+            what = f"`{node.binding}`" if node.binding else f"the value of {node.name}"
+            self.sink.error(
+                "NS010",
+                f"{what} is never used: it feeds no layer and is not an output",
+                node.span,
+                notes=block_notes(node.origin),
+                help="use it, list it in `output`, or remove it",
+            )
+
+    def body(
+        self,
+        statements: tuple[S.Statement, ...],
+        scope: Scope,
+        frame: Frame,
+        current: TensorRef | None,
+        *,
+        is_model: bool = False,
+    ) -> TensorRef | None:
+        for statement in statements:
+            if isinstance(statement, S.ChainStatement):
+                current = self.chain(statement.chain, scope, frame, current)
+            elif isinstance(statement, S.Binding):
+                current = self.binding(statement, scope, frame, current)
+            elif isinstance(statement, S.Output):
+                current = self.output(statement, scope, frame, is_model)
+            elif isinstance(statement, S.Compile):
+                self.compile(statement, frame, is_model)
+            elif isinstance(statement, S.Repeat):
+                current = self.repeat(statement, scope, frame, current)
+            elif isinstance(statement, S.For):
+                current = self.loop(statement, scope, frame, current)
+        return current
+
+    # ---- statements -----------------------------------------------------------------------
+
+    def binding(self, stmt: S.Binding, scope: Scope, frame: Frame, current: TensorRef | None):
+        value = self.chain(stmt.chain, scope, frame, current, input_name=stmt.name)
+        if stmt.name in scope.names:
+            first = scope.names[stmt.name][1]
+            self.error(
+                "NS008",
+                f"`{stmt.name}` is already bound (line {first.line}); a name is bound once",
+                stmt.name_span,
+                frame,
+            )
+        elif stmt.name in frame.env:
+            self.error("NS008", f"`{stmt.name}` is a parameter of the block", stmt.name_span, frame)
+        if value is None:
+            value = TensorRef(None)
+        scope.names[stmt.name] = (value, stmt.name_span)
+        if stmt.name in self.early_uses:
+            self.mark_used(value)
+        if value.node is not None:
+            node = self.graph.nodes[value.node]
+            if node.binding is None:
+                node.binding = stmt.name
+        return value
+
+    def output(self, stmt: S.Output, scope: Scope, frame: Frame, is_model: bool):
+        refs = [self.reference(word, scope, frame) for word in stmt.names]
+        if not is_model and len(refs) > 1:
+            self.error(
+                "NS018", "a block has one result; `output` takes one name here", stmt.span, frame
+            )
+        if is_model:
+            if self.graph.outputs:
+                self.error("NS018", "a model has one `output` statement", stmt.span, frame)
+            self.graph.outputs = [r.node for r in refs if r is not None and r.node is not None]
+        return refs[-1] if refs else None
+
+    def compile(self, stmt: S.Compile, frame: Frame, is_model: bool) -> None:
+        if not is_model:
+            self.error("NS018", "`compile` belongs in a model, not in a block", stmt.span, frame)
+            return
+        if self.graph.compile is not None:
+            self.error("NS018", "a model has at most one `compile`", stmt.span, frame)
+            return
+        args: dict[str, Any] = {}
+        spans: dict[str, Span] = {}
+        for argument in stmt.arguments:
+            if argument.name is None:
+                self.error(
+                    "NS006",
+                    "compile takes keyword arguments: loss=..., optimizer=..., metrics=[...]",
+                    argument.span,
+                    frame,
+                )
+                continue
+            if argument.name in args:
+                self.error("NS004", f"`{argument.name}` is given twice", argument.span, frame)
+                continue
+            if argument.name not in COMPILE_ARGUMENTS:
+                self.error(
+                    "NS003",
+                    f"compile has no argument `{argument.name}`"
+                    + suggestion(argument.name, COMPILE_ARGUMENTS),
+                    argument.name_span or argument.span,
+                    frame,
+                )
+                continue
+            try:
+                value = evaluate(argument.value, frame.env)
+            except ValueError_ as exc:
+                self.error(exc.code, exc.message, exc.span, frame)
+                continue
+            args[argument.name] = value
+            spans[argument.name] = argument.value.span
+            self.check_training_name(argument.name, value, argument.value.span, frame)
+        self.graph.compile = CompileSpec(args, stmt.span, spans)
+
+    def check_training_name(self, key: str, value: Any, span: Span, frame: Frame) -> None:
+        known = {"loss": LOSSES, "optimizer": OPTIMIZERS, "metrics": METRICS}.get(key)
+        if known is None:
+            return
+        values = value if key == "metrics" and isinstance(value, tuple) else (value,)
+        for item in values:
+            name = item.name if isinstance(item, catalog.CallValue) else item
+            if not isinstance(name, str):
+                continue
+            canonical = canonical_loss(name) if key in ("loss", "metrics") else name.lower()
+            if canonical in known or name in known:
+                continue
+            self.error(
+                "NS002",
+                f"unknown {'metric' if key == 'metrics' else key} `{name}`"
+                + suggestion(name, known),
+                span,
+                frame,
+            )
+
+    def repeat(self, stmt: S.Repeat, scope: Scope, frame: Frame, current: TensorRef | None):
+        try:
+            count = evaluate(stmt.count, frame.env)
+        except ValueError_ as exc:
+            self.error(exc.code, exc.message, exc.span, frame)
+            return current
+        if not isinstance(count, int) or isinstance(count, bool):
+            self.error(
+                "NS006", f"repeat needs an integer count, got {count!r}", stmt.count.span, frame
+            )
+            return current
+        if count < 0:
+            self.error("NS007", f"repeat count must be >= 0, got {count}", stmt.count.span, frame)
+            return current
+        if count > MAX_REPEAT:
+            raise LimitExceeded(
+                f"repeat count {count:,} exceeds the limit of {MAX_REPEAT:,}", stmt.count.span
+            )
+        later = bound_names(stmt.body)
+        for _ in range(count):
+            current = self.body(stmt.body, Scope(parent=scope, later=later), frame, current)
+        return current
+
+    def loop(self, stmt: S.For, scope: Scope, frame: Frame, current: TensorRef | None):
+        try:
+            values = evaluate(stmt.values, frame.env, self.layer_value_hook(frame))
+        except ValueError_ as exc:
+            self.error(exc.code, exc.message, exc.span, frame)
+            return current
+        if not isinstance(values, tuple):
+            self.error(
+                "NS006",
+                "`for` needs a tuple of values: for f in (64, 128) { ... }",
+                stmt.values.span,
+                frame,
+            )
+            return current
+        if len(values) > MAX_REPEAT:
+            raise LimitExceeded(
+                f"`for` over {len(values):,} values exceeds {MAX_REPEAT:,}", stmt.values.span
+            )
+        later = bound_names(stmt.body)
+        for item in values:
+            env = {**frame.env, stmt.var: item}
+            inner = Frame(env, frame.origin, frame.block_input, frame.stack)
+            current = self.body(stmt.body, Scope(parent=scope, later=later), inner, current)
+        return current
+
+    # ---- chains ---------------------------------------------------------------------------
+
+    def chain(
+        self,
+        chain: S.Chain,
+        scope: Scope,
+        frame: Frame,
+        current: TensorRef | None,
+        input_name: str | None = None,
+    ):
+        first, rest = chain.terms[0], chain.terms[1:]
+        if isinstance(first, S.InputExpr) and first.shape is not None and frame.block_input is None:
+            # `tokens = input [200] int32`: the input takes its binding's name, unless the name
+            # is bound to the end of a longer chain.
+            value = self.make_input(first, None if rest else input_name, frame)
+        else:
+            value = self.source(first, scope, frame, current)
+        for term in rest:
+            if isinstance(term, S.InputExpr) or (
+                isinstance(term, S.Word) and scope.find(term.name) is not None
+            ):
+                self.error(
+                    "NS006",
+                    "only a layer or a block can follow `->`; to combine values use a merge such as add(a, b)",
+                    term.span,
+                    frame,
+                )
+                continue
+            value = self.apply(term, value, scope, frame, first_term=False)
+        return value
+
+    def source(self, term: S.Value, scope: Scope, frame: Frame, current: TensorRef | None):
+        """The first term of a chain: an input, a bound name, or a layer applied to `current`."""
+        if isinstance(term, S.InputExpr):
+            return self.input_term(term, frame)
+        if isinstance(term, S.Word):
+            ref = scope.find(term.name)
+            if ref is not None:
+                return ref
+            if term.name not in frame.env and scope.bound_later(term.name):
+                self.used_before_bound(term.name, term.span, frame)
+                return TensorRef(None)
+        return self.apply(term, current, scope, frame, first_term=True)
+
+    def reference(self, word: S.Word, scope: Scope, frame: Frame) -> TensorRef | None:
+        ref = scope.find(word.name)
+        if ref is not None:
+            return ref
+        self.unbound(word, scope, frame)
+        return None
+
+    def used_before_bound(self, name: str, span: Span, frame: Frame) -> None:
+        self.error("NS009", f"`{name}` is used before it is bound", span, frame)
+        self.early_uses.add(name)  # its binding then counts as used: one report, not two
+
+    def unbound(self, word: S.Word, scope: Scope, frame: Frame) -> None:
+        """Report a name that stands for no value: bound further down (NS009) or nowhere (NS002)."""
+        if scope.bound_later(word.name):
+            self.used_before_bound(word.name, word.span, frame)
+            return
+        known = [n for s in scopes(scope) for n in s.names]
+        message = f"unknown name `{word.name}`" + suggestion(word.name, known)
+        self.error("NS002", message, word.span, frame)
+
+    # ---- nodes and diagnostics ------------------------------------------------------------
+
+    def add_node(
+        self,
+        kind: LayerKind,
+        args: dict[str, Any],
+        inputs: tuple[int, ...],
+        span: Span,
+        frame: Frame,
+        name: str,
+        explicit: frozenset[str] = frozenset(),
+        valid: bool = True,
+    ) -> Node:
+        if len(self.graph.nodes) >= MAX_NODES:
+            raise LimitExceeded(f"model {self.model.name} has more than {MAX_NODES:,} layers", span)
+        node = Node(
+            id=len(self.graph.nodes),
+            name=name,
+            kind=kind,
+            args=args,
+            inputs=inputs,
+            span=span,
+            origin=frame.origin,
+            explicit=explicit,
+            auto_named="name" not in explicit,
+            valid=valid,
+        )
+        self.graph.nodes.append(node)
+        return node
+
+    def no_input(self, span: Span, frame: Frame) -> None:
+        if self.reported_no_input:
+            return
+        self.reported_no_input = True
+        self.error(
+            "NS013",
+            f"no input before this layer: model {self.model.name} has no input shape",
+            span,
+            frame,
+            help="start the model with `input [shape]`, or give the first layer input_shape=[...]",
+        )
+
+    def error(
+        self, code: str, message: str, span: Span, frame: Frame, help: str | None = None
+    ) -> None:
+        self.sink.error(code, message, span, notes=block_notes(frame.origin), help=help)

@@ -1,0 +1,219 @@
+"""Lowering a call's arguments: evaluation, binding to a kind or a block, layer names."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from netspec.diagnostics import DiagnosticSink, Span
+from netspec.language import syntax as S
+from netspec.language.evaluate import ValueError_, evaluate
+from netspec.language.names import name_problem
+from netspec.language.scope import Frame
+from netspec.layers import catalog
+from netspec.layers.catalog import LayerKind, LayerSpec
+from netspec.layers.resolve import INVALID, ArgumentProblem, bind_arguments, suggestion
+
+# Keyword arguments that are not layer arguments: the layer's name and Keras' input forms.
+RESERVED_KEYWORDS = ("name", "input_shape", "input_dim", "batch_size", "batch_input_shape")
+
+
+class ArgumentLowering:
+    """Mixin of the model lowering: binds arguments and names layers (Keras' counters)."""
+
+    sink: DiagnosticSink
+    counters: dict[str, int]
+    names: dict[str, Span]
+    last_arg_spans: dict[str, Span]
+
+    def split_arguments(
+        self, arguments: tuple[S.Argument, ...], frame: Frame, skip: int = 0
+    ) -> tuple[list, list, dict[int, Span], dict[str, Span], bool]:
+        """Evaluate a call's arguments: (positional, keywords, their spans, ok)."""
+        positional: list[Any] = []
+        keywords: list[tuple[str, Any]] = []
+        position_spans: dict[int, Span] = {}
+        keyword_spans: dict[str, Span] = {}
+        ok = True
+        hook = self.layer_value_hook(frame)
+        for argument in arguments[skip:]:
+            try:
+                value = evaluate(argument.value, frame.env, hook)
+            except ValueError_ as exc:
+                # Keep the argument's place so that no "missing argument" follows from it.
+                self.error(exc.code, exc.message, exc.span, frame)
+                ok = False
+                value = INVALID
+            if argument.name is None:
+                if keywords:
+                    self.error(
+                        "NS006",
+                        "a positional argument cannot follow a keyword argument",
+                        argument.span,
+                        frame,
+                    )
+                    ok = False
+                    continue
+                position_spans[len(positional)] = argument.span
+                positional.append(value)
+            else:
+                keyword_spans.setdefault(argument.name, argument.name_span or argument.span)
+                keywords.append((argument.name, value))
+        return positional, keywords, position_spans, keyword_spans, ok
+
+    def layer_value_hook(self, frame: Frame):
+        """Turns `lstm(64)` inside an argument into a LayerSpec, named as Keras would."""
+
+        def hook(call: S.Call, env: Mapping[str, Any]) -> LayerSpec | None:
+            kind = catalog.lookup(call.name)
+            if kind is None or kind.is_merge or kind.name == "input":
+                return None
+            args, explicit, name, valid = self.bind(kind, call, frame)
+            if not valid:
+                raise ValueError_("NS006", f"invalid arguments for {kind.name}", call.span)
+            return LayerSpec(kind.name, args, name, explicit)
+
+        return hook
+
+    def bind(self, kind: LayerKind, call: S.Value, frame: Frame, *, skip: int = 0):
+        """Bind a call's arguments to `kind`. Returns (args, explicit names, layer name, valid)."""
+        arguments = call.arguments if isinstance(call, S.Call) else ()
+        positional, keywords, pspans, kspans, ok = self.split_arguments(arguments, frame, skip)
+        explicit_name: str | None = None
+        rest: list[tuple[str, Any]] = []
+        for key, value in keywords:
+            if key == "name":
+                if not isinstance(value, str):
+                    self.error(
+                        "NS006",
+                        f"a layer name is a word or a string, got {value!r}",
+                        kspans[key],
+                        frame,
+                    )
+                    ok = False
+                else:
+                    explicit_name = value
+            elif key in RESERVED_KEYWORDS and kind.arg(key) is None:
+                continue  # input_shape and friends: handled by the caller
+            else:
+                rest.append((key, value))
+        args, explicit, problems = bind_arguments(kind, positional, rest)
+        if explicit_name is not None:
+            explicit = explicit | {"name"}
+        for problem in problems:
+            self.report_argument(problem, call, pspans, kspans, frame)
+        name = self.layer_name(kind, explicit_name, kspans.get("name"), call.span, frame)
+        self.last_arg_spans = {
+            **{kind.args[i].name: span for i, span in pspans.items() if i < len(kind.args)},
+            **kspans,
+        }
+        # An unknown or repeated keyword leaves every argument bound: shapes can still be checked.
+        unusable = [p for p in problems if p.code not in ("NS003", "NS004")]
+        return args, explicit, name, ok and not unusable
+
+    def report_argument(
+        self,
+        problem: ArgumentProblem,
+        call: S.Value,
+        pspans: dict[int, Span],
+        kspans: dict[str, Span],
+        frame: Frame,
+    ) -> None:
+        span = call.span
+        if problem.keyword is not None and problem.keyword in kspans:
+            span = kspans[problem.keyword]
+            if problem.code not in ("NS003", "NS004") and isinstance(call, S.Call):
+                span = _argument_value_span(call, problem.keyword) or span
+        elif problem.position is not None and problem.position in pspans:
+            span = pspans[problem.position]
+        self.error(problem.code, problem.message, span, frame, help=problem.help)
+
+    def layer_name(
+        self,
+        kind: LayerKind,
+        explicit: str | None,
+        name_span: Span | None,
+        span: Span,
+        frame: Frame,
+    ) -> str:
+        if explicit is None:
+            prefix = kind.auto_name
+            count = self.counters.get(prefix, 0)
+            self.counters[prefix] = count + 1
+            name = prefix if count == 0 else f"{prefix}_{count}"
+        else:
+            name = explicit
+        where = name_span or span
+        problem = name_problem(name) if explicit is not None else None
+        if problem is not None:
+            self.error("NS020", f"layer name {name!r} cannot be used: {problem}", where, frame)
+        if name in self.names:
+            first = self.names[name]
+            self.error(
+                "NS014",
+                f"two layers are named `{name}` (the first at line {first.line}); layer names must be unique",
+                where,
+                frame,
+            )
+        else:
+            self.names[name] = where
+        return name
+
+    def block_env(self, block: S.Block, term, arguments, frame: Frame) -> dict[str, Any] | None:
+        positional, keywords, pspans, kspans, ok = self.split_arguments(arguments, frame)
+        params = block.params
+        if len(positional) > len(params):
+            self.error(
+                "NS012",
+                f"block {block.name} takes {len(params)} argument{'s' if len(params) != 1 else ''}, "
+                f"got {len(positional)}",
+                pspans.get(len(params), term.span),
+                frame,
+            )
+            return None
+        env: dict[str, Any] = {p.name: v for p, v in zip(params, positional)}
+        names = {p.name for p in params}
+        for key, item in keywords:
+            if key not in names:
+                self.error(
+                    "NS003",
+                    f"block {block.name} has no parameter `{key}`" + suggestion(key, list(names)),
+                    kspans[key],
+                    frame,
+                )
+                ok = False
+            elif key in env:
+                self.error(
+                    "NS004",
+                    f"parameter `{key}` of block {block.name} is given twice",
+                    kspans[key],
+                    frame,
+                )
+                ok = False
+            else:
+                env[key] = item
+        for param in params:
+            if param.name in env:
+                continue
+            if param.default is None:
+                self.error(
+                    "NS012",
+                    f"block {block.name} needs the argument `{param.name}`",
+                    term.span,
+                    frame,
+                )
+                ok = False
+                continue
+            try:
+                env[param.name] = evaluate(param.default, env, self.layer_value_hook(frame))
+            except ValueError_ as exc:
+                self.error(exc.code, exc.message, exc.span, frame)
+                ok = False
+        return env if ok else None
+
+
+def _argument_value_span(call: S.Call, keyword: str) -> Span | None:
+    for argument in call.arguments:
+        if argument.name == keyword:
+            return argument.value.span
+    return None

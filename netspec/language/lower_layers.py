@@ -1,0 +1,282 @@
+"""Lowering layers, merges, inputs and block uses into IR nodes."""
+
+from __future__ import annotations
+
+from netspec.diagnostics import LimitExceeded, Span
+from netspec.language import syntax as S
+from netspec.language.evaluate import TensorRef, ValueError_, evaluate
+from netspec.language.ir import BlockUse, Graph
+from netspec.language.scope import Frame, Scope, bound_names, scopes
+from netspec.layers import catalog
+from netspec.layers.catalog import LayerKind
+from netspec.layers.common import DTYPES, UNUSABLE_ACTIVATIONS
+from netspec.layers.resolve import did_you_mean, suggestion
+
+MAX_BLOCK_DEPTH = 32
+MAX_DIMENSION = 2**63 - 1
+
+
+class LayerLowering:
+    """Mixin of the model lowering: applies layers, merges and blocks to values."""
+
+    blocks: dict[str, S.Block]
+    graph: Graph
+
+    def apply(
+        self,
+        term: S.Value,
+        value: TensorRef | None,
+        scope: Scope,
+        frame: Frame,
+        *,
+        first_term: bool,
+    ) -> TensorRef | None:
+        result = self.apply_term(term, value, scope, frame, first_term=first_term)
+        if result is None or result.node is None:
+            # The value was passed on; a failure here is reported once, not again as unused.
+            self.mark_used(value)
+        return result
+
+    def apply_term(
+        self,
+        term: S.Value,
+        value: TensorRef | None,
+        scope: Scope,
+        frame: Frame,
+        *,
+        first_term: bool,
+    ) -> TensorRef | None:
+        if isinstance(term, S.Word):
+            name, arguments, name_span = term.name, (), term.span
+        elif isinstance(term, S.Call):
+            name, arguments, name_span = term.name, term.arguments, term.name_span
+        else:
+            self.error("NS006", "expected a layer, a block or a bound name here", term.span, frame)
+            return TensorRef(None)
+        if name in frame.env and isinstance(frame.env[name], str) and not arguments:
+            # A block parameter whose value names a layer kind: `block b(act=relu) { act }`.
+            name = frame.env[name]
+        if name in self.blocks:
+            return self.expand_block(self.blocks[name], term, arguments, value, scope, frame)
+        kind = catalog.lookup(name)
+        if kind is None:
+            self.unknown_kind(name, name_span, scope, frame)
+            # Names passed to an unknown merge still count as used: report the cause only.
+            for argument in arguments:
+                if isinstance(argument.value, S.Word):
+                    self.mark_used(scope.find(argument.value.name))
+            return TensorRef(None)
+        if kind.is_merge:
+            return self.merge(kind, term, arguments, value, scope, frame, first_term)
+        if kind.name == "input":
+            self.error("NS006", "write an input as `input [shape]`", term.span, frame)
+            return TensorRef(None)
+        return self.layer(kind, term, arguments, value, frame)
+
+    def unknown_kind(self, name: str, span: Span, scope: Scope, frame: Frame) -> None:
+        if scope.bound_later(name):
+            self.used_before_bound(name, span, frame)
+            return
+        if name in UNUSABLE_ACTIVATIONS:
+            reason = UNUSABLE_ACTIVATIONS[name]
+            self.error("NS002", f"activation `{name}` cannot be used: {reason}", span, frame)
+            return
+        close = did_you_mean(name, [*catalog.known_names(), *self.blocks])
+        if close:
+            hint = f"; did you mean `{close}`?"
+        else:
+            hint = suggestion(name, [n for s in scopes(scope) for n in s.names])
+        self.error("NS002", f"unknown layer kind `{name}`{hint}", span, frame)
+
+    def layer(
+        self, kind: LayerKind, term: S.Value, arguments, value: TensorRef | None, frame: Frame
+    ) -> TensorRef:
+        keyword_values = {a.name: a for a in arguments if a.name}
+        shape_argument = keyword_values.get("input_shape")
+        if shape_argument is None and kind.arg("input_dim") is None:
+            shape_argument = keyword_values.get("input_dim")
+        if shape_argument is not None:
+            value = self.keras_input(shape_argument, value, frame)
+        args, explicit, name, valid = self.bind(kind, term, frame)
+        if kind.fixed_activation:
+            args = {**args, "activation": kind.fixed_activation}
+        if value is None:
+            self.no_input(term.span, frame)
+            return TensorRef(None)
+        if value.node is None:
+            return TensorRef(None)
+        node = self.add_node(kind, args, (value.node,), term.span, frame, name, explicit, valid)
+        node.arg_spans = self.last_arg_spans
+        return TensorRef(node.id)
+
+    def keras_input(
+        self, argument: S.Argument, value: TensorRef | None, frame: Frame
+    ) -> TensorRef | None:
+        """`dense(4, input_shape=[2])`: the Keras form of `input [2]` before the first layer."""
+        if value is not None:
+            self.error(
+                "NS018",
+                f"`{argument.name}` is only allowed on the first layer of a model",
+                argument.span,
+                frame,
+            )
+            return value
+        shape = argument.value
+        if argument.name == "input_dim":
+            shape = S.TupleValue(shape.span, (shape,), "[")
+        if not isinstance(shape, S.TupleValue):
+            self.error(
+                "NS006", f"`{argument.name}` takes a shape such as [28, 28, 1]", shape.span, frame
+            )
+            return TensorRef(None)
+        return self.make_input(S.InputExpr(argument.span, shape, None), None, frame)
+
+    def merge(self, kind, term, arguments, value, scope, frame, first_term):
+        inputs: list[TensorRef | None] = []
+        if not first_term and value is not None:
+            inputs.append(value)
+        skip = 0
+        for argument in arguments:
+            if argument.name is not None:
+                break
+            tensor = self.tensor_argument(argument.value, scope, frame)
+            if tensor is None:
+                break
+            inputs.append(tensor)
+            skip += 1
+        args, explicit, name, valid = self.bind(kind, term, frame, skip=skip)
+        count = len(inputs)
+        if count < kind.min_inputs or count > kind.max_inputs:
+            wanted = (
+                f"exactly {kind.min_inputs}"
+                if kind.min_inputs == kind.max_inputs
+                else f"at least {kind.min_inputs}"
+            )
+            self.error(
+                "NS110",
+                f"{kind.name} merges {wanted} values, got {count}",
+                term.span,
+                frame,
+            )
+            return TensorRef(None)
+        if any(i is None or i.node is None for i in inputs):
+            return TensorRef(None)
+        node = self.add_node(
+            kind, args, tuple(i.node for i in inputs), term.span, frame, name, explicit, valid
+        )
+        node.arg_spans = self.last_arg_spans
+        return TensorRef(node.id)
+
+    def tensor_argument(self, value: S.Value, scope: Scope, frame: Frame) -> TensorRef | None:
+        """A merge's positional argument as a tensor: a bound name, `input`, or a chain value."""
+        if isinstance(value, S.InputExpr):
+            return self.input_term(value, frame)
+        if isinstance(value, S.Word):
+            ref = scope.find(value.name)
+            if ref is not None:
+                return ref
+            if value.name in frame.env:
+                return None
+            known_kind = catalog.lookup(value.name) is not None or value.name in self.blocks
+            if scope.bound_later(value.name) or not known_kind:
+                self.unbound(value, scope, frame)
+                return TensorRef(None)
+        return None
+
+    def expand_block(
+        self, block: S.Block, term, arguments, value, scope, frame
+    ) -> TensorRef | None:
+        if block.name in frame.stack:
+            cycle = " -> ".join((*frame.stack[frame.stack.index(block.name) :], block.name))
+            self.error("NS011", f"block {block.name} uses itself ({cycle})", term.span, frame)
+            return TensorRef(None)
+        if len(frame.stack) >= MAX_BLOCK_DEPTH:
+            raise LimitExceeded(f"blocks nested more than {MAX_BLOCK_DEPTH} deep", term.span)
+        env = self.block_env(block, term, arguments, frame)
+        if env is None:
+            return TensorRef(None)
+        if value is None:
+            self.no_input(term.span, frame)
+            return TensorRef(None)
+        use = BlockUse(block.name, term.span)
+        inner = Frame(env, (*frame.origin, use), value, (*frame.stack, block.name))
+        block_scope = Scope(later=bound_names(block.body))
+        result = self.body(block.body, block_scope, inner, value)
+        return result if result is not None else value
+
+    def input_term(self, term: S.InputExpr, frame: Frame) -> TensorRef:
+        if term.shape is None:
+            if frame.block_input is not None:
+                return frame.block_input
+            self.error(
+                "NS006",
+                "`input` needs a shape in a model: `input [28, 28, 1]`",
+                term.span,
+                frame,
+            )
+            return TensorRef(None)
+        if frame.block_input is not None:
+            self.error(
+                "NS018",
+                "a block takes its input from where it is used; write `input` without a shape",
+                term.span,
+                frame,
+            )
+            return frame.block_input
+        return self.make_input(term, None, frame)
+
+    def make_input(self, term: S.InputExpr, name: str | None, frame: Frame) -> TensorRef:
+        try:
+            shape = evaluate(term.shape, frame.env)
+        except ValueError_ as exc:
+            self.error(exc.code, exc.message, exc.span, frame)
+            return TensorRef(None)
+        valid = True
+        for dim, item in zip(shape, term.shape.items):
+            if dim is None:
+                continue
+            if not isinstance(dim, int) or isinstance(dim, bool):
+                self.error(
+                    "NS006",
+                    f"an input dimension is an integer or None, got {dim!r}",
+                    item.span,
+                    frame,
+                )
+                valid = False
+            elif dim <= 0:
+                self.error("NS007", f"an input dimension must be >= 1, got {dim}", item.span, frame)
+                valid = False
+            elif dim > MAX_DIMENSION:
+                digits = len(str(dim))
+                self.error(
+                    "NS007",
+                    f"an input dimension of {digits} digits is out of range",
+                    item.span,
+                    frame,
+                )
+                valid = False
+        dtype = term.dtype or "float32"
+        if dtype not in DTYPES:
+            self.error(
+                "NS002",
+                f"unknown dtype `{dtype}`" + suggestion(dtype, DTYPES),
+                term.dtype_span or term.span,
+                frame,
+            )
+            valid = False
+        kind = catalog.lookup("input")
+        assert kind is not None
+        layer_name = self.layer_name(kind, name, None, term.span, frame)
+        explicit = frozenset({"shape", "name"} if name else {"shape"})
+        node = self.add_node(
+            kind,
+            {"shape": tuple(shape), "dtype": dtype},
+            (),
+            term.span,
+            frame,
+            layer_name,
+            explicit,
+            valid,
+        )
+        self.graph.inputs.append(node.id)
+        return TensorRef(node.id)

@@ -1,0 +1,212 @@
+"""Text to AST: the cached lark LALR parser, its post-lexer and the AST builder."""
+
+from __future__ import annotations
+
+from lark import Token, v_args
+from lark.exceptions import UnexpectedInput, VisitError
+from lark.visitors import Transformer_NonRecursive
+
+from netspec.diagnostics import Diagnostic, LimitExceeded, Span
+from netspec.language import syntax as S
+from netspec.language.grammar import lark_parser, token_span
+from netspec.language.syntax_errors import ns001, syntax_diagnostic
+
+MAX_EXPRESSION_DEPTH = 64  # operators and nested values within one value
+MAX_SOURCE_CHARS = 4 * 1024 * 1024
+MAX_INT_DIGITS = 4000  # Python refuses to convert longer ones; shorter are NS007 later
+
+_WORD_LITERALS = {"true": True, "True": True, "false": False, "False": False}
+
+
+def _meta_span(meta) -> Span:
+    return Span(
+        meta.line, meta.column, meta.end_line, meta.end_column, meta.start_pos, meta.end_pos
+    )
+
+
+def _depth(value: object) -> int:
+    return getattr(value, "depth", 0)
+
+
+@v_args(meta=True, inline=True)
+class _ASTBuilder(Transformer_NonRecursive):
+    """Turns each reduction into a typed node. No logic beyond that."""
+
+    # definitions
+    def start(self, meta, *definitions):
+        return tuple(definitions)
+
+    def model(self, meta, name, body):
+        return S.Model(_meta_span(meta), str(name), token_span(name), body)
+
+    def block(self, meta, name, params, body):
+        return S.Block(_meta_span(meta), str(name), token_span(name), params or (), body)
+
+    def params(self, meta, *params):
+        return tuple(p for p in params if p is not None)
+
+    def param(self, meta, name, default):
+        return S.Param(_meta_span(meta), str(name), default)
+
+    def body(self, meta, *statements):
+        return tuple(s for s in statements if s is not None)
+
+    # statements
+    def binding(self, meta, name, chain):
+        return S.Binding(_meta_span(meta), str(name), token_span(name), chain)
+
+    def chain_stmt(self, meta, chain):
+        return S.ChainStatement(_meta_span(meta), chain)
+
+    def output_stmt(self, meta, *names):
+        return S.Output(_meta_span(meta), tuple(S.Word(token_span(n), str(n)) for n in names))
+
+    def compile_stmt(self, meta, arguments):
+        return S.Compile(_meta_span(meta), arguments or ())
+
+    def repeat_stmt(self, meta, count, body):
+        return S.Repeat(_meta_span(meta), count, body)
+
+    def for_stmt(self, meta, var, values, body):
+        return S.For(_meta_span(meta), str(var), token_span(var), values, body)
+
+    # chains
+    def chain(self, meta, *items):
+        terms = tuple(item for item in items if not isinstance(item, Token))
+        return S.Chain(_meta_span(meta), terms)
+
+    def ref(self, meta, name):
+        return S.Word(token_span(name), str(name))
+
+    def input_expr(self, meta, keyword, shape, dtype):
+        span = _meta_span(meta)
+        dtype_span = token_span(dtype) if dtype is not None else None
+        return S.InputExpr(span, shape, str(dtype) if dtype is not None else None, dtype_span)
+
+    def call(self, meta, name, arguments):
+        return _checked(S.Call(_meta_span(meta), str(name), arguments or (), token_span(name)))
+
+    def arguments(self, meta, *arguments):
+        return tuple(
+            a if isinstance(a, S.Argument) else S.Argument(a.span, None, a)
+            for a in arguments
+            if a is not None
+        )
+
+    def keyword_argument(self, meta, name, value):
+        return S.Argument(_meta_span(meta), str(name), value, token_span(name))
+
+    # values
+    def binary(self, meta, left, op, right):
+        return _checked(S.BinaryOp(_meta_span(meta), str(op), left, right))
+
+    def negate(self, meta, minus, operand):
+        return _checked(S.Negate(_meta_span(meta), operand))
+
+    def positive(self, meta, plus, operand):
+        return operand
+
+    def int_value(self, meta, token):
+        digits = token.value.replace("_", "")
+        if len(digits) > MAX_INT_DIGITS:
+            raise LimitExceeded(
+                f"integer literal of {len(digits)} digits is out of range", token_span(token)
+            )
+        return S.Int(token_span(token), int(digits))
+
+    def float_value(self, meta, token):
+        # An overflow to inf is kept: the argument it reaches reports it as out of range.
+        return S.Float(token_span(token), float(token.value.replace("_", "")))
+
+    def string_value(self, meta, token):
+        return S.Str(token_span(token), _unescape(token.value[1:-1]))
+
+    def word(self, meta, token):
+        span = token_span(token)
+        if token.value in _WORD_LITERALS:
+            return S.Bool(span, _WORD_LITERALS[token.value])
+        if token.value == "None":
+            return S.NoneValue(span)
+        return S.Word(span, str(token.value))
+
+    def list_value(self, meta, *items):
+        return _checked(
+            S.TupleValue(_meta_span(meta), tuple(i for i in items if i is not None), "[")
+        )
+
+    def tuple_value(self, meta, *items):
+        return _checked(
+            S.TupleValue(_meta_span(meta), tuple(i for i in items if i is not None), "(")
+        )
+
+
+def _children(node: object) -> tuple:
+    if isinstance(node, S.BinaryOp):
+        return (node.left, node.right)
+    if isinstance(node, S.Negate):
+        return (node.operand,)
+    if isinstance(node, S.TupleValue):
+        return node.items
+    if isinstance(node, S.Call):
+        return tuple(a.value for a in node.arguments)
+    return ()
+
+
+def _checked(node):
+    """Record the nesting depth of a composite value and refuse one nested too deeply."""
+    depth = 1 + max((_depth(c) for c in _children(node)), default=0)
+    object.__setattr__(node, "depth", depth)
+    if depth > MAX_EXPRESSION_DEPTH:
+        raise LimitExceeded(f"expression nested more than {MAX_EXPRESSION_DEPTH} deep", node.span)
+    return node
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "0": "\0"}
+
+
+def _unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
+    out: list[str] = []
+    chars = iter(text)
+    for ch in chars:
+        if ch == "\\":
+            nxt = next(chars, "")
+            out.append(_ESCAPES.get(nxt, "\\" + nxt))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+class ParseError(Exception):
+    """Bad syntax: carries the one NS001 diagnostic."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+def parse(text: str, path: str = "<stdin>") -> S.Module:
+    """Parse netspec source into a Module. Raises ParseError carrying one NS001 diagnostic."""
+    if len(text) > MAX_SOURCE_CHARS:
+        raise ParseError(
+            ns001(
+                path,
+                f"file has {len(text):,} characters; netspec reads specs of up to "
+                f"{MAX_SOURCE_CHARS:,}",
+                Span(1, 1, 1, 2),
+            )
+        )
+    try:
+        definitions = _ASTBuilder().transform(lark_parser().parse(text))
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, LimitExceeded):
+            raise ParseError(ns001(path, exc.orig_exc.message, exc.orig_exc.span)) from None
+        raise
+    except LimitExceeded as exc:
+        raise ParseError(ns001(path, exc.message, exc.span)) from None
+    except UnexpectedInput as exc:
+        raise ParseError(syntax_diagnostic(text, path, exc)) from None
+    except RecursionError:  # pragma: no cover - the depth limits above should prevent it
+        raise ParseError(ns001(path, "spec nested too deeply", Span(1, 1, 1, 2))) from None
+    return S.Module(path, text, definitions or ())

@@ -1,0 +1,385 @@
+"""Binding a call's arguments to a layer kind: positional order, Keras defaults, value checks."""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from netspec.layers.base import (
+    COMMON_ARGS,
+    Arg,
+    CallValue,
+    LayerKind,
+    LayerSpec,
+    ValueKind,
+    keras_snake_case,
+)
+from netspec.layers.common import (
+    ACTIVATIONS,
+    CONSTRAINTS,
+    DTYPES,
+    INITIALIZERS,
+    REGULARIZERS,
+    UNUSABLE_ACTIVATIONS,
+)
+
+K = ValueKind
+MAX_INT = 2**63 - 1
+
+
+# Arguments of Keras 2 that Keras 3 dropped, with what to write instead.
+KERAS2_ARGUMENTS = {
+    "input_length": "Keras 3 has no input_length; give the input its length: `input [10] int32`",
+    "kernel_dim_ordering": "Keras 3 has no kernel_dim_ordering; use data_format",
+    "init": "Keras 3 calls it kernel_initializer",
+    "W_regularizer": "Keras 3 calls it kernel_regularizer",
+    "b_regularizer": "Keras 3 calls it bias_regularizer",
+    "nb_filter": "Keras 3 calls it filters",
+    "border_mode": "Keras 3 calls it padding",
+    "subsample": "Keras 3 calls it strides",
+    "output_dim": "Keras 3's dense calls it units",
+}
+
+
+@dataclass(frozen=True)
+class ArgumentProblem:
+    """One thing wrong with a call's arguments.
+
+    `position` is the index of the positional argument at fault, `keyword` the keyword at fault;
+    neither is set for a missing argument (the call itself is at fault).
+    """
+
+    code: str
+    message: str
+    position: int | None = None
+    keyword: str | None = None
+    help: str | None = None
+
+
+def did_you_mean(word: str, candidates: Sequence[str]) -> str | None:
+    """The closest candidate, compared case-insensitively and ignoring `_`."""
+    folded = {c.lower().replace("_", ""): c for c in candidates}
+    key = word.lower().replace("_", "")
+    if key in folded:
+        return folded[key]
+    matches = difflib.get_close_matches(key, list(folded), n=1, cutoff=0.7)
+    return folded[matches[0]] if matches else None
+
+
+def suggestion(word: str, candidates: Sequence[str]) -> str:
+    close = did_you_mean(word, candidates)
+    return f"; did you mean `{close}`?" if close and close != word else ""
+
+
+def all_args(kind: LayerKind) -> tuple[Arg, ...]:
+    names = {a.name for a in kind.args}
+    return kind.args + tuple(a for a in COMMON_ARGS if a.name not in names)
+
+
+def bind_arguments(
+    kind: LayerKind,
+    positional: Sequence[Any],
+    keywords: Sequence[tuple[str, Any]],
+) -> tuple[dict[str, Any], frozenset[str], list[ArgumentProblem]]:
+    """Bind values to `kind`'s arguments. Returns (args with defaults, names given, problems)."""
+    problems: list[ArgumentProblem] = []
+    params = all_args(kind)
+    by_name = {a.name: a for a in params}
+    given: dict[str, Any] = {}
+    if len(positional) > len(kind.args):
+        shown = ", ".join(a.name for a in kind.args) or "none"
+        problems.append(
+            ArgumentProblem(
+                "NS003",
+                f"{kind.name} takes at most {len(kind.args)} positional argument"
+                f"{'' if len(kind.args) == 1 else 's'} ({shown}), got {len(positional)}",
+                position=len(kind.args),
+            )
+        )
+    for index, (arg, value) in enumerate(zip(kind.args, positional)):
+        given[arg.name] = value
+        _check_into(kind, arg, value, given, problems, position=index)
+    for name, value in keywords:
+        arg = by_name.get(name)
+        if arg is None:
+            problems.append(
+                ArgumentProblem(
+                    "NS003",
+                    f"{kind.name} has no argument `{name}`"
+                    + suggestion(name, [a.name for a in params]),
+                    keyword=name,
+                    help=KERAS2_ARGUMENTS.get(name),
+                )
+            )
+            continue
+        if name in given:
+            problems.append(
+                ArgumentProblem(
+                    "NS004", f"argument `{name}` of {kind.name} is given twice", keyword=name
+                )
+            )
+            continue
+        given[name] = value
+        _check_into(kind, arg, value, given, problems, keyword=name)
+    for arg in kind.args:
+        if arg.required and arg.name not in given:
+            problems.append(
+                ArgumentProblem(
+                    "NS005",
+                    f"{kind.name} needs the argument `{arg.name}`"
+                    + (f" ({arg.doc})" if arg.doc else ""),
+                )
+            )
+    resolved = {a.name: given[a.name] if a.name in given else _default(kind, a) for a in params}
+    return resolved, frozenset(given), problems
+
+
+def _default(kind: LayerKind, arg: Arg) -> Any:
+    """A default in the form the shape functions expect (Keras' `strides=1` becomes `(1,)`)."""
+    if arg.required or arg.default is None or arg.kind not in (K.INT_TUPLE, K.PADDING_PAIRS):
+        return arg.default
+    return check_value(kind.name, arg, arg.default)
+
+
+def _check_into(
+    kind: LayerKind,
+    arg: Arg,
+    value: Any,
+    given: dict[str, Any],
+    problems: list[ArgumentProblem],
+    *,
+    position: int | None = None,
+    keyword: str | None = None,
+) -> None:
+    if value is INVALID:
+        return
+    try:
+        given[arg.name] = check_value(kind.name, arg, value)
+    except ValueProblem as exc:
+        problems.append(ArgumentProblem(exc.code, exc.message, position, keyword, exc.help))
+
+
+class _Invalid:
+    """Stands for an argument whose value could not be evaluated (already reported)."""
+
+    def __repr__(self) -> str:
+        return "INVALID"
+
+
+INVALID: Any = _Invalid()
+
+
+class ValueProblem(Exception):
+    def __init__(self, code: str, message: str, help: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.help = help
+
+
+def describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "None"
+    if isinstance(value, LayerSpec):
+        return f"layer {value.kind}"
+    if isinstance(value, CallValue):
+        return f"{value.name}(...)"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(describe(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_value(layer: str, arg: Arg, value: Any) -> Any:
+    """Check `value` against `arg` and return it normalised (ints expanded to tuples, ...)."""
+    where = f"`{arg.name}` of {layer}"
+    if value is None:
+        if arg.nullable or arg.default is None:
+            return None
+        raise ValueProblem("NS006", f"{where} cannot be None")
+    kind = arg.kind
+    if kind is K.ANY:
+        return value
+    if kind is K.INT:
+        if not _is_int(value):
+            raise ValueProblem("NS006", f"{where} must be an integer, got {describe(value)}")
+        if abs(value) > MAX_INT:
+            raise ValueProblem(
+                "NS007", f"{where} is out of range (64 bits): {len(str(value))} digits"
+            )
+        _check_range(where, arg, value)
+        return value
+    if kind is K.FLOAT:
+        if not _is_number(value):
+            raise ValueProblem("NS006", f"{where} must be a number, got {describe(value)}")
+        if abs(value) > MAX_INT or not math.isfinite(value):
+            raise ValueProblem("NS007", f"{where} is out of range: {float(value):g}")
+        _check_range(where, arg, value)
+        return float(value)
+    if kind is K.BOOL:
+        if not isinstance(value, bool):
+            raise ValueProblem("NS006", f"{where} must be true or false, got {describe(value)}")
+        return value
+    if kind is K.CHOICE:
+        # Keras lower-cases its option strings (`padding="SAME"` is accepted), so netspec does too.
+        folded = value.lower() if isinstance(value, str) else value
+        return _check_word(where, folded, arg.choices, "option")
+    if kind is K.ACTIVATION:
+        if isinstance(value, str) and value in UNUSABLE_ACTIVATIONS:
+            raise ValueProblem(
+                "NS002", f"activation `{value}` cannot be used: {UNUSABLE_ACTIVATIONS[value]}"
+            )
+        return _check_word(where, value, ACTIVATIONS, "activation")
+    if kind is K.DTYPE:
+        return _check_word(where, value, DTYPES, "dtype")
+    if kind is K.INT_TUPLE:
+        return _int_tuple(where, arg, value)
+    if kind is K.PADDING_PAIRS:
+        return _padding_pairs(where, arg, value)
+    if kind is K.SHAPE:
+        if not isinstance(value, tuple) or not all(_is_int(v) or v is None for v in value):
+            raise ValueProblem(
+                "NS006",
+                f"{where} must be a tuple of integers such as (4, 4), got {describe(value)}",
+            )
+        return value
+    if kind is K.AXIS:
+        if _is_int(value) or (isinstance(value, tuple) and all(_is_int(v) for v in value)):
+            return value
+        raise ValueProblem("NS006", f"{where} must be an integer axis, got {describe(value)}")
+    if kind is K.INITIALIZER:
+        return _check_callable_name(where, value, INITIALIZERS, "initializer")
+    if kind is K.REGULARIZER:
+        return _check_callable_name(where, value, REGULARIZERS, "regularizer")
+    if kind is K.CONSTRAINT:
+        return _check_callable_name(where, value, CONSTRAINTS, "constraint")
+    if kind is K.LAYER:
+        if not isinstance(value, LayerSpec):
+            raise ValueProblem(
+                "NS006", f"{where} must be a layer such as lstm(64), got {describe(value)}"
+            )
+        return value
+    if kind is K.STRING:
+        if not isinstance(value, str):
+            raise ValueProblem("NS006", f"{where} must be a string, got {describe(value)}")
+        return value
+    raise AssertionError(f"unhandled value kind {kind}")  # pragma: no cover
+
+
+def _check_range(where: str, arg: Arg, value: float) -> None:
+    if arg.minimum is not None and value < arg.minimum:
+        bound = (
+            f">= {arg.minimum:g}" if arg.below is None else f"in [{arg.minimum:g}, {arg.below:g})"
+        )
+        raise ValueProblem("NS007", f"{where} must be {bound}, got {describe(value)}")
+    if arg.below is not None and value >= arg.below:
+        bound = (
+            f"< {arg.below:g}" if arg.minimum is None else f"in [{arg.minimum:g}, {arg.below:g})"
+        )
+        raise ValueProblem("NS007", f"{where} must be {bound}, got {describe(value)}")
+
+
+def _check_word(where: str, value: Any, choices: Sequence[str], what: str) -> str:
+    if not isinstance(value, str):
+        raise ValueProblem(
+            "NS006", f"{where} must be one of {', '.join(choices[:8])}, got {describe(value)}"
+        )
+    if value in choices:
+        return value
+    raise ValueProblem(
+        "NS002",
+        f"unknown {what} `{value}` for {where}" + suggestion(value, choices),
+        help=f"known: {', '.join(choices)}" if len(choices) <= 12 else None,
+    )
+
+
+def _check_callable_name(where: str, value: Any, names: Sequence[str], what: str) -> Any:
+    """An initializer, regularizer or constraint: a name (`he_normal`, `HeNormal`) or a call."""
+    name = value.name if isinstance(value, CallValue) else value
+    if not isinstance(name, str):
+        raise ValueProblem("NS006", f"{where} must be a {what} name or call, got {describe(value)}")
+    if keras_snake_case(name) not in names:
+        raise ValueProblem(
+            "NS002", f"unknown {what} `{name}` for {where}" + suggestion(name, names)
+        )
+    return value
+
+
+def _int_tuple(where: str, arg: Arg, value: Any) -> tuple[int, ...]:
+    rank = arg.rank or 1
+    if _is_int(value):
+        items: tuple = (value,) * rank
+    elif isinstance(value, tuple) and len(value) == rank and all(_is_int(v) for v in value):
+        items = value
+    else:
+        example = ", ".join(["3"] * rank)
+        raise ValueProblem(
+            "NS006",
+            f"{where} must be an integer or a tuple of {rank} integers such as ({example}"
+            f"{',' if rank == 1 else ''}), got {describe(value)}",
+        )
+    minimum = 1 if arg.minimum is None else arg.minimum
+    for item in items:
+        if item < minimum:
+            raise ValueProblem("NS007", f"{where} must be >= {minimum:g}, got {describe(value)}")
+    return items
+
+
+def _padding_pairs(where: str, arg: Arg, value: Any) -> tuple[tuple[int, int], ...]:
+    rank = arg.rank or 1
+    pairs: tuple[tuple[int, int], ...] | None = None
+    if _is_int(value):
+        pairs = ((value, value),) * rank
+    elif isinstance(value, tuple):
+        if rank == 1 and len(value) == 2 and all(_is_int(v) for v in value):
+            pairs = (value,)
+        elif len(value) == rank and all(_is_int(v) for v in value):
+            pairs = tuple((v, v) for v in value)
+        elif len(value) == rank and all(
+            isinstance(p, tuple) and len(p) == 2 and all(_is_int(v) for v in p) for p in value
+        ):
+            pairs = value
+    if pairs is None:
+        raise ValueProblem(
+            "NS006",
+            f"{where} must be an integer, {rank} integers, or {rank} (before, after) pairs, "
+            f"got {describe(value)}",
+        )
+    if any(v < 0 for pair in pairs for v in pair):
+        raise ValueProblem("NS007", f"{where} must not be negative, got {describe(value)}")
+    return pairs
+
+
+class BindError(Exception):
+    """Raised by `bind` (the Python-level convenience) with every problem found."""
+
+    def __init__(self, problems: list[ArgumentProblem]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+def bind(kind: LayerKind | str, *positional: Any, **keywords: Any) -> dict[str, Any]:
+    """Resolve arguments as a spec would: `bind("conv2d", 32, 3, padding="same")`."""
+    if isinstance(kind, str):
+        from netspec.layers.catalog import lookup
+
+        found = lookup(kind)
+        if found is None:
+            raise KeyError(kind)
+        kind = found
+    args, _, problems = bind_arguments(kind, positional, list(keywords.items()))
+    if problems:
+        raise BindError(problems)
+    return args

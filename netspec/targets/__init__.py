@@ -1,0 +1,1 @@
+"""Code generation: a registry per target (Keras, PyTorch, NumPy) over the checked IR."""

@@ -1,0 +1,33 @@
+"""Python source for values from a spec: every string goes through repr(), never raw."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from netspec.layers.catalog import CallValue, LayerSpec
+
+
+def py_literal(value: Any) -> str:
+    """A Python literal for a plain value (numbers, booleans, None, strings, tuples)."""
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, int):
+        return repr(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return f"float({str(value)!r})"
+        return repr(value)
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, tuple):
+        items = ", ".join(py_literal(v) for v in value)
+        return f"({items},)" if len(value) == 1 else f"({items})"
+    if isinstance(value, (LayerSpec, CallValue)):
+        raise TypeError(f"{type(value).__name__} needs a target-specific rendering")
+    raise TypeError(f"cannot render {value!r} as a literal")
+
+
+def camel(name: str) -> str:
+    """`he_normal` -> `HeNormal`, `l1_l2` -> `L1L2`: Keras' class name for a snake_case name."""
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
