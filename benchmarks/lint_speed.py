@@ -60,7 +60,7 @@ def keras_build_seconds(text: str, path: Path) -> float:
     import importlib.util
     import tempfile
 
-    from netspec.targets.base import generate_source
+    from netspec.api import generate_source
 
     source = generate_source(text, path.name, "keras")
     with tempfile.TemporaryDirectory() as folder:

@@ -115,3 +115,47 @@ def dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
             seen.add(key)
             unique.append(diagnostic)
     return unique
+
+
+def generate_source(
+    text: str,
+    path: str,
+    target: str,
+    model: str | None = None,
+    *,
+    settings: Settings | None = None,
+) -> str:
+    """Generate the module for `target` from spec text, checked once with `settings` as lint
+    checks it. Raises targets.base.GenerationError when the spec has errors or the target
+    cannot express it."""
+    from netspec.diagnostics import Severity
+    from netspec.targets.base import TARGETS, GenerationError, generate
+
+    if target not in TARGETS:
+        raise GenerationError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
+    linted = lint_document(text, path, settings=settings)
+    program, checked = linted.program, linted.checked
+    # Every error counts here: a `# noqa` silences a report, never what reaches generated code.
+    found = list(program.diagnostics) + [d for one in checked for d in one.diagnostics]
+    errors = [d for d in dedupe(found) if d.severity is Severity.ERROR]
+    if model is not None:
+        # Errors inside the other models of the file do not stop the one asked for.
+        others = [g.span for g in program.graphs if g.name != model]
+        errors = [d for d in errors if not any(d.span.within(span) for span in others)]
+    if errors:
+        raise GenerationError(f"{path} has {len(errors)} error(s); fix them first", errors)
+    if model is not None:
+        checked = [c for c in checked if c.graph.name == model]
+        if not checked:
+            names = ", ".join(g.name for g in program.graphs) or "none"
+            raise GenerationError(f"{path} has no model {model!r} (models: {names})")
+    if not checked:
+        raise GenerationError(f"{path} defines no model")
+    return generate(checked, path, target)
+
+
+def checked_models(
+    text: str, path: str = "<stdin>", *, settings: Settings | None = None
+) -> list[CheckedGraph]:
+    """Every graph of a spec, checked (shapes, weights, rules); for tests and tools."""
+    return lint_document(text, path, settings=settings).checked

@@ -20,6 +20,13 @@ class Span:
     start_pos: int = 0
     end_pos: int = 0
 
+    def within(self, outer: Span) -> bool:
+        """This span lies inside `outer` (both ends included)."""
+        return (outer.line, outer.column) <= (self.line, self.column) and (
+            self.end_line,
+            self.end_column,
+        ) <= (outer.end_line, outer.end_column)
+
 
 class Severity(str, enum.Enum):
     ERROR = "error"

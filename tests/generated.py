@@ -14,8 +14,8 @@ import numpy as np
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from netspec.api import checked_models, generate_source  # noqa: E402
 from netspec.check.shapes import CheckedGraph  # noqa: E402
-from netspec.targets.base import checked_models, generate_source  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = sorted((ROOT / "tests" / "codegen_cases").glob("*.ns"))

@@ -12,7 +12,15 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 keras = pytest.importorskip("keras")
 
-from netspec.layers.catalog import REQUIRED, LayerKind, Linearity, ShapeError, conv, lookup, pooling  # noqa: E402  # noqa: E402
+from netspec.layers.catalog import (
+    REQUIRED,
+    LayerKind,
+    Linearity,
+    ShapeError,
+    conv,
+    lookup,
+    pooling,
+)  # noqa: E402  # noqa: E402
 from netspec.layers.resolve import bind  # noqa: E402
 
 CF = {"data_format": "channels_first"}

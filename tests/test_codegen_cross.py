@@ -13,8 +13,9 @@ torch = pytest.importorskip("torch")
 
 from generated import import_generated  # noqa: E402
 
+from netspec.api import generate_source
 from netspec.language.names import camel_case  # noqa: E402
-from netspec.targets.base import GenerationError, generate_source  # noqa: E402
+from netspec.targets.base import GenerationError  # noqa: E402
 
 SPECS = [p for p in EXAMPLES + CASES if p.stem not in {"resnet50", "mobilenet"}]
 

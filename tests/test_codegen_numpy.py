@@ -25,9 +25,10 @@ from generated import (
     randomise_keras_weights,
 )
 
+from netspec.api import generate_source
 from netspec.language.names import camel_case
 from netspec.layers.catalog import LayerSpec, all_kinds
-from netspec.targets.base import GenerationError, format_python, generate_source
+from netspec.targets.base import GenerationError, format_python
 
 keras = pytest.importorskip("keras")
 

@@ -8,7 +8,8 @@ import importlib.util
 import pytest
 
 import netspec
-from netspec.targets.base import TARGETS, GenerationError, generate_source
+from netspec.api import generate_source
+from netspec.targets.base import TARGETS, GenerationError
 
 AVAILABLE = [t for t in TARGETS if importlib.util.find_spec(f"netspec.targets.{t}.target")]
 ALLOWED_IMPORTS = {"keras", "numpy", "torch", "math", "torch.nn", "torch.nn.functional"}

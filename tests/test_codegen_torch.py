@@ -26,8 +26,9 @@ from generated import (
 keras = pytest.importorskip("keras")
 torch = pytest.importorskip("torch")
 
+from netspec.api import generate_source
 from netspec.language.names import camel_case  # noqa: E402
-from netspec.targets.base import GenerationError, generate_source  # noqa: E402
+from netspec.targets.base import GenerationError  # noqa: E402
 
 SPECS = EXAMPLES + [p for p in CASES if not p.stem.startswith("np_")]
 DEEP = {"vgg16", "vgg19", "resnet50", "mobilenet"}  # big nets: a batch of 1, tolerance 1e-4
@@ -305,7 +306,8 @@ def test_asymmetric_padding_and_cropping_of_sequences(tmp_path: Path) -> None:
 
 def test_every_module_is_made_by_its_kinds_macro() -> None:
     """torch_layers.jinja spells the class of fixed kinds; it must be the one Python chose."""
-    from netspec.targets.base import checked_models, environment
+    from netspec.api import checked_models
+    from netspec.targets.base import environment
     from netspec.targets.torch.target import model_context
 
     layers = environment().get_template("torch_layers.jinja").module

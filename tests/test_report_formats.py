@@ -11,7 +11,7 @@ import pytest
 from netspec.app.cli import main
 from netspec.app.report import artifact_uri, escape_data, escape_property, render
 from netspec.codes import CORE_CODES, all_codes, registered_rules
-from netspec.diagnostics import Diagnostic, Note, Severity, Span
+from netspec.diagnostics import Diagnostic, Severity, Span
 
 NETSPEC_SOURCE = Path(__file__).resolve().parents[1] / "netspec"
 SARIF_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sarif-schema-2.1.0.json"

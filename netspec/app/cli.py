@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import codecs
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TextIO
 
 from netspec import __version__
 from netspec.api import lint_source
@@ -18,7 +16,6 @@ from netspec.app.files import (
     STDIN_LABEL,
     STDIN_PATH,
     InputError,
-    SourceFile,
     read_sources,
     use_color,
     write,
@@ -28,7 +25,7 @@ from netspec.app.gen_command import configure_gen, run_gen
 from netspec.app.lsp_command import configure_lsp, run_lsp
 from netspec.app.report import REPORTERS, render
 from netspec.config.settings import ConfigError, SelectionLayer, SettingsFinder, parse_selectors
-from netspec.diagnostics import Diagnostic, Severity, Span
+from netspec.diagnostics import Diagnostic, Severity
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,10 @@ def configure_gen(parser: argparse.ArgumentParser) -> None:
 
 
 def run_gen(args: argparse.Namespace) -> int:
+    from netspec.api import generate_source
     from netspec.app.report import render
-    from netspec.targets.base import GenerationError, generate_source
+    from netspec.config.settings import ConfigError, find_settings
+    from netspec.targets.base import GenerationError
 
     if (args.check or args.diff) and not args.output:
         print("netspec gen: error: --check and --diff need --output OUT", file=sys.stderr)
@@ -65,7 +67,13 @@ def run_gen(args: argparse.Namespace) -> int:
         out_folder = os.path.dirname(os.path.abspath(args.output))
         shown = Path(os.path.relpath(os.path.abspath(shown), out_folder)).as_posix()
     try:
-        code = generate_source(text, shown, args.target, args.model)
+        # The settings lint finds for this file: the [tool.netspec] of its pyproject.toml.
+        settings = find_settings(None if source.path == STDIN_LABEL else source.path)
+    except ConfigError as exc:
+        print(f"netspec gen: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        code = generate_source(text, shown, args.target, args.model, settings=settings)
     except GenerationError as exc:
         if exc.diagnostics:
             sys.stderr.write(render("concise", exc.diagnostics, {shown: text}, quiet=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from netspec.app.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
+from netspec.app.exit_codes import EXIT_CLEAN, EXIT_ERROR
 
 
 def configure_lsp(parser: argparse.ArgumentParser) -> None:

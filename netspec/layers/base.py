@@ -5,8 +5,10 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from netspec.layers.traits import Linearity, Traits
 
 Dim = int | None
 Shape = tuple[Dim, ...]  # without the batch dimension
@@ -110,21 +112,6 @@ class ShapeError(Exception):
         self.argument = argument
 
 
-class Linearity(enum.Enum):
-    """How a layer kind bears on the linear-collapse rule (NS201).
-
-    MAP: a learned linear (affine) map that mixes features: two in a row collapse into one.
-    TRANSPARENT: keeps a linear chain linear without mixing features by itself (dropout, flatten,
-      reshape, padding, average pooling, batch norm at inference, rescaling).
-    NONLINEAR: breaks the chain (activations, max pooling, recurrent layers, normalisation that
-      divides by a statistic of its input, multiplicative merges).
-    """
-
-    MAP = "map"
-    TRANSPARENT = "transparent"
-    NONLINEAR = "nonlinear"
-
-
 Args = Mapping[str, Any]
 InferFn = Callable[[list[Shape], Args], Shape]
 WeightsFn = Callable[[list[Shape], Args], list[Weight]]
@@ -143,13 +130,17 @@ class LayerKind:
     args: tuple[Arg, ...]  # in Keras' positional order
     infer: InferFn
     weights: WeightsFn = no_weights
-    linearity: Linearity = Linearity.TRANSPARENT
     aliases: tuple[str, ...] = ()
     category: str = "core"
     summary: str = ""
     min_inputs: int = 1
     max_inputs: int = 1  # merges take several
     fixed_activation: str | None = None  # `relu` as a layer is Activation-like with this name
+    traits: Traits = field(kw_only=True)  # what rules and targets ask of it (layers/traits.py)
+
+    @property
+    def linearity(self) -> Linearity:
+        return self.traits.linearity
 
     @property
     def auto_name(self) -> str:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from netspec.layers import traits as T
 from netspec.layers.base import (
     REQUIRED,
     Arg,
     Args,
     LayerKind,
-    Linearity,
     Shape,
     ShapeError,
     ValueKind,
@@ -155,8 +155,8 @@ def _conv(rank: int) -> LayerKind:
         ),
         infer=infer,
         weights=weights,
-        linearity=Linearity.MAP,
         aliases=(f"convolution{rank}d", f"Convolution{rank}D"),
+        traits=T.but(T.LEARNED_MAP, window=T.window(rank)),
         category="conv",
         summary=f"A {rank}D convolution: `filters` learned kernels slid over the input.",
     )
@@ -205,8 +205,8 @@ DEPTHWISE_CONV2D = LayerKind(
     ),
     infer=_depthwise_infer,
     weights=_depthwise_weights,
-    linearity=Linearity.MAP,
     aliases=("depthwise_convolution2d",),
+    traits=T.but(T.LEARNED_MAP, factorised=True, window=T.window(2)),
     category="conv",
     summary="A 2D convolution of each input channel on its own, `depth_multiplier` maps per channel.",
 )
@@ -247,8 +247,8 @@ SEPARABLE_CONV2D = LayerKind(
     ),
     infer=_separable_infer,
     weights=_separable_weights,
-    linearity=Linearity.MAP,
     aliases=("separable_convolution2d", "SeparableConvolution2D"),
+    traits=T.but(T.LEARNED_MAP, window=T.window(2)),
     category="conv",
     summary="A depthwise 2D convolution followed by a 1x1 convolution to `filters` channels.",
 )
@@ -318,8 +318,8 @@ def _conv_transpose(rank: int) -> LayerKind:
         ),
         infer=infer,
         weights=weights,
-        linearity=Linearity.MAP,
         aliases=(f"convolution{rank}d_transpose", f"Convolution{rank}DTranspose"),
+        traits=T.but(T.LEARNED_MAP, window=T.window(rank, transposed=True)),
         category="conv",
         summary=f"A transposed {rank}D convolution (learned upsampling), the gradient of conv{rank}d.",
     )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from netspec.layers import traits as T
 from netspec.layers.base import (
     REQUIRED,
     Arg,
     LayerKind,
-    Linearity,
     Shape,
     ShapeError,
     ValueKind,
@@ -46,6 +46,7 @@ INPUT = LayerKind(
     infer=lambda inputs, args: tuple(args["shape"]),
     min_inputs=0,
     max_inputs=0,
+    traits=T.INPUT,
     category="core",
     summary="The model's input: a shape without the batch dimension and a dtype.",
 )
@@ -88,7 +89,7 @@ DENSE = LayerKind(
     ),
     infer=dense_infer,
     weights=dense_weights,
-    linearity=Linearity.MAP,
+    traits=T.but(T.LEARNED_MAP, mask=T.KEEPS_MASK),
     category="core",
     summary="A fully connected layer: `activation(x @ kernel + bias)` on the last axis.",
 )
@@ -125,7 +126,12 @@ EMBEDDING = LayerKind(
     ),
     infer=embedding_infer,
     weights=lambda inputs, args: embedding_weights(args),
-    linearity=Linearity.NONLINEAR,  # a lookup, not a map of its input values
+    traits=T.but(
+        T.PLAIN,
+        linearity=T.Linearity.NONLINEAR,
+        new_layout=True,
+        mask=T.Masking(T.MaskFlow.DROPS, reads=False, makes="mask_zero"),
+    ),
     category="core",
     summary="A lookup table from integer ids to dense vectors.",
 )
@@ -133,12 +139,20 @@ EMBEDDING = LayerKind(
 
 # ---- activations as layers -----------------------------------------------------------------
 
+
+def _linear_keeps_whole(args) -> T.Integers:
+    """`activation(linear)` hands whole numbers on; any other function computes new values."""
+    return T.Integers.WHOLE if args.get("activation") in (None, "linear") else T.Integers.CASTS
+
+
 ACTIVATION = LayerKind(
     name="activation",
     keras_class="Activation",
     args=(Arg("activation", K.ACTIVATION, REQUIRED),),
     infer=identity,
-    linearity=Linearity.NONLINEAR,
+    traits=T.but(
+        T.ACTIVATION_LAYER, activation=T.ACTIVATION_ARGUMENT, integers=_linear_keeps_whole
+    ),
     category="activation",
     summary="Applies an activation function by name.",
 )
@@ -152,8 +166,8 @@ RELU = LayerKind(
         Arg("threshold", K.FLOAT, 0.0, minimum=0),  # Keras refuses a negative threshold
     ),
     infer=identity,
-    linearity=Linearity.NONLINEAR,
     aliases=("ReLU",),
+    traits=T.but(T.ACTIVATION_LAYER, activation="relu"),
     category="activation",
     summary="max(x, 0), with an optional cap, slope below the threshold, and threshold.",
 )
@@ -163,7 +177,7 @@ LEAKY_RELU = LayerKind(
     keras_class="LeakyReLU",
     args=(Arg("negative_slope", K.FLOAT, 0.3, minimum=0),),
     infer=identity,
-    linearity=Linearity.NONLINEAR,
+    traits=T.but(T.ACTIVATION_LAYER, activation="leaky_relu"),
     category="activation",
     summary="x for x >= 0, negative_slope * x below (the layer's default slope is 0.3).",
 )
@@ -173,7 +187,7 @@ ELU = LayerKind(
     keras_class="ELU",
     args=(Arg("alpha", K.FLOAT, 1.0),),
     infer=identity,
-    linearity=Linearity.NONLINEAR,
+    traits=T.but(T.ACTIVATION_LAYER, activation="elu"),
     category="activation",
     summary="Exponential linear unit.",
 )
@@ -197,7 +211,11 @@ SOFTMAX = LayerKind(
     keras_class="Softmax",
     args=(Arg("axis", K.AXIS, -1),),
     infer=softmax_infer,
-    linearity=Linearity.NONLINEAR,
+    traits=T.but(
+        T.ACTIVATION_LAYER,
+        activation="softmax",
+        mask=T.Masking(T.MaskFlow.KEEPS, reads=True, makes=False),
+    ),
     category="activation",
     summary="Softmax over `axis` (the last by default).",
 )
@@ -213,7 +231,7 @@ PRELU = LayerKind(
     ),
     infer=identity,
     weights=lambda inputs, args: [Weight("alpha", _prelu_alpha_shape(inputs[0], args))],
-    linearity=Linearity.NONLINEAR,
+    traits=T.but(T.ACTIVATION_LAYER, activation="prelu"),
     category="activation",
     summary="Leaky ReLU with a learned slope per unit.",
 )
@@ -238,13 +256,24 @@ def _prelu_alpha_shape(shape: Shape, args) -> tuple[int, ...]:
 # Activation functions written as layers (`tanh`, `gelu`, ...): Keras' Activation(name).
 # relu, leaky_relu, elu and softmax have layer classes of their own, above.
 _OWN_CLASSES = {"relu", "leaky_relu", "elu", "softmax"}
+
+
+def _fixed_activation_traits(name: str) -> T.Traits:
+    if name == "linear":
+        linear = T.Linearity.TRANSPARENT
+        return T.but(
+            T.ACTIVATION_LAYER, activation=name, linearity=linear, integers=T.Integers.WHOLE
+        )
+    return T.but(T.ACTIVATION_LAYER, activation=name)
+
+
 ACTIVATION_LAYERS = tuple(
     LayerKind(
         name=name,
         keras_class="Activation",
         args=(),
         infer=identity,
-        linearity=Linearity.TRANSPARENT if name == "linear" else Linearity.NONLINEAR,
+        traits=_fixed_activation_traits(name),
         category="activation",
         fixed_activation=name,
         summary=f'The `{name}` activation as a layer: `Activation("{name}")`.',
@@ -270,6 +299,7 @@ DROPOUT = LayerKind(
         Arg("seed", K.INT, None, nullable=True),
     ),
     infer=identity,
+    traits=T.DROPOUT,
     category="regularization",
     summary="Zeroes a fraction `rate` of inputs during training; identity at inference.",
 )
@@ -289,6 +319,7 @@ def _spatial_dropout(rank: int, with_format: bool) -> LayerKind:
         keras_class=f"SpatialDropout{rank}D",
         args=args,
         infer=infer,
+        traits=T.DROPOUT,
         category="regularization",
         summary=f"Dropout of whole feature maps of a rank-{rank + 2} input.",
     )
@@ -302,6 +333,7 @@ GAUSSIAN_NOISE = LayerKind(
     keras_class="GaussianNoise",
     args=(Arg("stddev", K.FLOAT, REQUIRED, minimum=0), Arg("seed", K.INT, None, nullable=True)),
     infer=identity,
+    traits=T.NOISE,
     category="regularization",
     summary="Adds zero-mean Gaussian noise during training; identity at inference.",
 )
@@ -311,6 +343,7 @@ GAUSSIAN_DROPOUT = LayerKind(
     keras_class="GaussianDropout",
     args=(rate_arg(), Arg("seed", K.INT, None, nullable=True)),
     infer=identity,
+    traits=T.DROPOUT,
     category="regularization",
     summary="Multiplies by 1-centred Gaussian noise during training; identity at inference.",
 )
@@ -331,6 +364,7 @@ FLATTEN = LayerKind(
     keras_class="Flatten",
     args=(data_format_arg(),),
     infer=flatten_infer,
+    traits=T.but(T.RESHAPING, new_layout=True),
     category="reshaping",
     summary="Flattens all axes but the batch into one.",
 )
@@ -375,6 +409,7 @@ RESHAPE = LayerKind(
     keras_class="Reshape",
     args=(Arg("target_shape", K.SHAPE, REQUIRED),),
     infer=reshape_infer,
+    traits=T.but(T.RESHAPING, new_layout=True),
     category="reshaping",
     summary="Reshapes to `target_shape` (batch excluded); one -1 is inferred.",
 )
@@ -397,6 +432,7 @@ PERMUTE = LayerKind(
     keras_class="Permute",
     args=(Arg("dims", K.SHAPE, REQUIRED),),
     infer=permute_infer,
+    traits=T.but(T.RESHAPING, new_layout=True),
     category="reshaping",
     summary="Permutes the non-batch axes; `dims` counts from 1.",
 )
@@ -412,6 +448,7 @@ REPEAT_VECTOR = LayerKind(
     keras_class="RepeatVector",
     args=(Arg("n", K.INT, REQUIRED, minimum=1),),
     infer=repeat_vector_infer,
+    traits=T.but(T.RESHAPING, new_layout=True),
     category="reshaping",
     summary="Repeats a vector n times: (batch, f) -> (batch, n, f).",
 )
@@ -421,6 +458,7 @@ RESCALING = LayerKind(
     keras_class="Rescaling",
     args=(Arg("scale", K.FLOAT, REQUIRED), Arg("offset", K.FLOAT, 0.0)),
     infer=identity,
+    traits=T.but(T.PLAIN, rescales=True, mask=T.KEEPS_MASK),
     category="preprocessing",
     summary="x * scale + offset.",
 )
@@ -430,6 +468,12 @@ MASKING = LayerKind(
     keras_class="Masking",
     args=(Arg("mask_value", K.FLOAT, 0.0),),
     infer=identity,
+    traits=T.but(
+        T.PLAIN,
+        passes_values=True,
+        integers=T.Integers.WHOLE,
+        mask=T.Masking(T.MaskFlow.KEEPS, reads=False, makes=True),
+    ),
     category="core",
     summary="Masks time steps whose features all equal mask_value.",
 )

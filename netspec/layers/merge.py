@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from netspec.layers import traits as T
 from netspec.layers.base import (
     REQUIRED,
     Arg,
     Dim,
     LayerKind,
-    Linearity,
     Shape,
     ShapeError,
     ValueKind,
@@ -71,14 +71,14 @@ def _subtract_infer(inputs: list[Shape], args) -> Shape:
 
 
 def _elementwise(
-    name: str, keras_class: str, linearity: Linearity, summary: str, two_only: bool = False
+    name: str, keras_class: str, traits: T.Traits, summary: str, two_only: bool = False
 ) -> LayerKind:
     return LayerKind(
         name=name,
         keras_class=keras_class,
         args=(),
         infer=_subtract_infer if two_only else _elementwise_infer(name),
-        linearity=linearity,
+        traits=traits,
         category="merge",
         summary=summary,
         # Keras 3 accepts one input (it passes it through); a merge of one value is a mistake.
@@ -87,21 +87,20 @@ def _elementwise(
     )
 
 
-# Sums and differences keep a linear chain linear: add(dense(x), dense(x)) is one linear map.
-ADD = _elementwise("add", "Add", Linearity.TRANSPARENT, "Adds its inputs element-wise.")
+# Sums and differences keep a linear chain linear: add(dense(x), dense(x)) is one linear map;
+# they, products, maxima and minima of whole numbers are whole numbers.
+_SUM = T.but(T.MERGE, integers=T.Integers.WHOLE)
+_PRODUCT = T.but(_SUM, linearity=T.Linearity.NONLINEAR)
+_EXTREMUM = T.but(_PRODUCT, weak_nonlinearity=True)
+
+ADD = _elementwise("add", "Add", _SUM, "Adds its inputs element-wise.")
 SUBTRACT = _elementwise(
-    "subtract",
-    "Subtract",
-    Linearity.TRANSPARENT,
-    "The first input minus the second.",
-    two_only=True,
+    "subtract", "Subtract", _SUM, "The first input minus the second.", two_only=True
 )
-MULTIPLY = _elementwise(
-    "multiply", "Multiply", Linearity.NONLINEAR, "Multiplies its inputs element-wise."
-)
-AVERAGE = _elementwise("average", "Average", Linearity.TRANSPARENT, "The element-wise mean.")
-MAXIMUM = _elementwise("maximum", "Maximum", Linearity.NONLINEAR, "The element-wise maximum.")
-MINIMUM = _elementwise("minimum", "Minimum", Linearity.NONLINEAR, "The element-wise minimum.")
+MULTIPLY = _elementwise("multiply", "Multiply", _PRODUCT, "Multiplies its inputs element-wise.")
+AVERAGE = _elementwise("average", "Average", T.MERGE, "The element-wise mean.")
+MAXIMUM = _elementwise("maximum", "Maximum", _EXTREMUM, "The element-wise maximum.")
+MINIMUM = _elementwise("minimum", "Minimum", _EXTREMUM, "The element-wise minimum.")
 
 
 # ---- concat --------------------------------------------------------------------------------
@@ -143,8 +142,12 @@ CONCAT = LayerKind(
     keras_class="Concatenate",
     args=(Arg("axis", K.AXIS, -1),),
     infer=concat_infer,
-    linearity=Linearity.TRANSPARENT,  # stacking outputs of linear maps is a linear map
     aliases=("concatenate",),
+    traits=T.but(
+        T.MERGE,
+        integers=T.Integers.WHOLE,
+        mask=T.Masking(T.MaskFlow.ANY_INPUT, reads=False, makes=False),
+    ),
     category="merge",
     summary="Joins its inputs along `axis` (the last by default).",
     min_inputs=2,
@@ -194,7 +197,11 @@ DOT = LayerKind(
     keras_class="Dot",
     args=(Arg("axes", K.AXIS, REQUIRED), Arg("normalize", K.BOOL, False)),
     infer=dot_infer,
-    linearity=Linearity.NONLINEAR,  # a product of two inputs: bilinear, not linear
+    traits=T.but(
+        T.MERGE,
+        linearity=T.Linearity.NONLINEAR,
+        mask=T.Masking(T.MaskFlow.ENDS, reads=False, makes=False),
+    ),
     category="merge",
     summary="Dot products of two inputs along `axes` (normalize=true: cosine similarity).",
     min_inputs=2,

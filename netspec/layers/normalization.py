@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from netspec.layers.base import Arg, LayerKind, Linearity, Shape, ShapeError, ValueKind, Weight
+from netspec.layers import traits as T
+from netspec.layers.base import Arg, LayerKind, Shape, ShapeError, ValueKind, Weight
 from netspec.layers.common import (
     constraint,
     format_shape,
@@ -115,8 +116,12 @@ BATCH_NORM = LayerKind(
     weights=batch_norm_weights,
     # At inference it is x * (gamma / sqrt(var + eps)) + (beta - mean * ...): an affine map per
     # channel that a neighbouring linear layer absorbs, so it does not break a linear chain.
-    linearity=Linearity.TRANSPARENT,
     aliases=("batch_normalization", "batchnorm"),
+    traits=T.but(
+        T.NORMALIZATION,
+        normalization="batch",
+        mask=T.Masking(T.MaskFlow.KEEPS, reads=True, makes=False),
+    ),
     category="normalization",
     summary="Normalizes each channel with batch statistics (moving averages at inference).",
 )
@@ -154,8 +159,13 @@ LAYER_NORM = LayerKind(
     ),
     infer=layer_norm_infer,
     weights=layer_norm_weights,
-    linearity=Linearity.NONLINEAR,  # divides by the standard deviation of its own input
     aliases=("layer_normalization",),
+    traits=T.but(
+        T.NORMALIZATION,
+        normalization="layer",
+        linearity=T.Linearity.NONLINEAR,
+        weak_nonlinearity=True,
+    ),
     category="normalization",
     summary="Normalizes each sample over `axis` (the features), then scales and shifts.",
 )
@@ -210,8 +220,13 @@ GROUP_NORM = LayerKind(
     ),
     infer=group_norm_infer,
     weights=lambda inputs, args: _affine_weights(args, (_group_channels(inputs[0], args),)),
-    linearity=Linearity.NONLINEAR,  # divides by a statistic of its own input
     aliases=("group_normalization",),
+    traits=T.but(
+        T.NORMALIZATION,
+        normalization="group",
+        linearity=T.Linearity.NONLINEAR,
+        weak_nonlinearity=True,
+    ),
     category="normalization",
     summary="Normalizes groups of channels of each sample; groups=-1 is instance normalization.",
 )
@@ -232,8 +247,13 @@ UNIT_NORM = LayerKind(
     keras_class="UnitNormalization",
     args=(Arg("axis", K.AXIS, -1),),
     infer=unit_norm_infer,
-    linearity=Linearity.NONLINEAR,  # divides by the L2 norm of its own input
     aliases=("unit_normalization",),
+    traits=T.but(
+        T.NORMALIZATION,
+        normalization="unit",
+        linearity=T.Linearity.NONLINEAR,
+        weak_nonlinearity=True,
+    ),
     category="normalization",
     summary="Scales each sample to unit L2 norm over `axis`.",
 )

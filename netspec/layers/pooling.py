@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from netspec.layers import traits as T
 from netspec.layers.base import (
     REQUIRED,
     Arg,
     Args,
     LayerKind,
-    Linearity,
     Shape,
     ShapeError,
     ValueKind,
@@ -44,6 +44,21 @@ def _spatial(
 # ---- max and average pooling ---------------------------------------------------------------
 
 
+def _pool_traits(mode: str, window: T.Window | None, masked_mean: bool = False) -> T.Traits:
+    if mode == "max":
+        return T.but(
+            T.POOLING,
+            linearity=T.Linearity.NONLINEAR,
+            weak_nonlinearity=True,
+            pooling="max",
+            window=window,
+            integers=T.Integers.WHOLE,
+        )
+    # GlobalAveragePooling1D leaves masked steps out of its mean, and passes no mask on.
+    mask = T.Masking(T.MaskFlow.ENDS, reads=True, makes=False) if masked_mean else T.NO_MASK
+    return T.but(T.POOLING, pooling="average", window=window, mask=mask)
+
+
 def _pool(rank: int, mode: str) -> LayerKind:
     name = f"{mode}_pool{rank}d"
 
@@ -74,8 +89,8 @@ def _pool(rank: int, mode: str) -> LayerKind:
             data_format_arg(),
         ),
         infer=infer,
-        linearity=Linearity.NONLINEAR if mode == "max" else Linearity.TRANSPARENT,
         aliases=aliases,
+        traits=_pool_traits(mode, T.window(rank, "pool_size", dilation=False)),
         category="pooling",
         summary=f"The {what} over each {rank}D window of `pool_size`, stepping by `strides`.",
     )
@@ -114,8 +129,8 @@ def _global_pool(rank: int, mode: str) -> LayerKind:
         keras_class=keras_class,
         args=(data_format_arg(), Arg("keepdims", K.BOOL, False)),
         infer=infer,
-        linearity=Linearity.NONLINEAR if mode == "max" else Linearity.TRANSPARENT,
         aliases=aliases,
+        traits=_pool_traits(mode, None, masked_mean=(rank == 1 and mode == "avg")),
         category="pooling",
         summary=f"The {'maximum' if mode == 'max' else 'mean'} over all {rank}D positions, "
         "per channel; `keepdims` keeps the spatial axes as 1s.",
@@ -149,6 +164,7 @@ def _zero_pad(rank: int) -> LayerKind:
         ),
         infer=infer,
         aliases=(f"zero_padding{rank}d",),
+        traits=T.but(T.RESHAPING, integers=T.Integers.WHOLE),
         category="reshaping",
         summary=f"Pads the {rank} spatial axes with zeros: an int, one per axis, or (before, after).",
     )
@@ -186,6 +202,7 @@ def _cropping(rank: int) -> LayerKind:
         keras_class=f"Cropping{rank}D",
         args=args,
         infer=infer,
+        traits=T.RESHAPING,
         category="reshaping",
         summary=f"Crops the {rank} spatial axes: an int, one per axis, or (before, after).",
     )
@@ -211,6 +228,7 @@ UPSAMPLING1D = LayerKind(
     args=(Arg("size", K.INT, 2, minimum=1),),
     infer=_upsampling1d_infer,
     aliases=("up_sampling1d",),
+    traits=T.but(T.RESHAPING, integers=T.Integers.WHOLE),
     category="reshaping",
     summary="Repeats each step `size` times along the time axis.",
 )
@@ -223,6 +241,12 @@ def _upsampling2d_infer(inputs: list[Shape], args: Args) -> Shape:
     return join_channels(out, channels, first)
 
 
+def _nearest_keeps_whole(args) -> T.Integers:
+    """Nearest-neighbour upsampling copies values; the other interpolations compute new ones."""
+    nearest = args.get("interpolation", "nearest") == "nearest"
+    return T.Integers.WHOLE if nearest else T.Integers.CASTS
+
+
 UPSAMPLING2D = LayerKind(
     name="upsampling2d",
     keras_class="UpSampling2D",
@@ -233,8 +257,8 @@ UPSAMPLING2D = LayerKind(
     ),
     infer=_upsampling2d_infer,
     # Every interpolation is a fixed linear resampling, so none learns or breaks linearity.
-    linearity=Linearity.TRANSPARENT,
     aliases=("up_sampling2d",),
+    traits=T.but(T.RESHAPING, integers=_nearest_keeps_whole),
     category="reshaping",
     summary="Scales height and width by `size`, repeating rows and columns or interpolating.",
 )

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from netspec.layers import traits as T
 from netspec.layers.base import (
     REQUIRED,
     Arg,
     LayerKind,
     LayerSpec,
-    Linearity,
     Shape,
     ShapeError,
     ValueKind,
@@ -25,7 +25,7 @@ from netspec.layers.common import (
 )
 
 K = ValueKind
-T = TypeVar("T")
+R = TypeVar("R")
 
 # Keras' gate count per cell: the kernels stack the gates along their last axis.
 _GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}
@@ -115,7 +115,7 @@ def _rnn_kind(name: str, keras_class: str, args: tuple[Arg, ...], summary: str) 
         args=args,
         infer=_rnn_infer(name),
         weights=_rnn_weights(name),
-        linearity=Linearity.NONLINEAR,
+        traits=T.RECURRENT,
         category="recurrent",
         summary=summary,
     )
@@ -188,7 +188,7 @@ def _inner_kind(spec: LayerSpec, argument: str) -> LayerKind:
     return kind
 
 
-def _as_argument(argument: str, call: Callable[[], T]) -> T:
+def _as_argument(argument: str, call: Callable[[], R]) -> R:
     """Run an inner layer's shape or weight function; its errors point at the wrapper's argument."""
     try:
         return call()
@@ -310,7 +310,7 @@ BIDIRECTIONAL = LayerKind(
     infer=bidirectional_infer,
     weights=bidirectional_weights,
     # A kind has one linearity, and the layers bidirectional accepts are all recurrent.
-    linearity=Linearity.NONLINEAR,
+    traits=T.but(T.RECURRENT, wrapper=T.Wrapper.BOTH_DIRECTIONS),
     category="recurrent",
     summary="Runs a recurrent layer forwards and backwards and merges the two (concat by default).",
 )
@@ -349,7 +349,7 @@ TIME_DISTRIBUTED = LayerKind(
     # Its linearity is its inner layer's, but a kind has one value: MAP fits the common
     # time_distributed(dense), a per-step linear map. The linear-collapse rule (NS201) should ask
     # the inner kind (and its activation) instead of trusting this value for other inner layers.
-    linearity=Linearity.MAP,
+    traits=T.but(T.PLAIN, linearity=T.Linearity.MAP, mask=T.KEEPS_MASK, wrapper=T.Wrapper.PER_STEP),
     category="recurrent",
     summary="Applies its inner layer to every time step (axis 1) with one set of weights.",
 )

@@ -1,4 +1,6 @@
-"""Code generation: IR -> jinja2 template per target -> black. Keras, PyTorch and NumPy."""
+"""What every target shares: GenerationError, the template environment, rendering and black.
+
+Targets read checked graphs only; loading and checking a spec is netspec.api's job."""
 
 from __future__ import annotations
 
@@ -8,10 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from netspec.api import dedupe, load_program
-from netspec.check.checker import check_graph
 from netspec.check.shapes import CheckedGraph
-from netspec.diagnostics import Diagnostic, Severity
+from netspec.diagnostics import Diagnostic
 from netspec.language.ir import Graph
 from netspec.language.names import class_problem, name_problem
 from netspec.resources import resource_dir
@@ -62,40 +62,16 @@ def environment():
     return env
 
 
-def generate_source(text: str, path: str, target: str, model: str | None = None) -> str:
-    """Generate the module for `target` from spec text. Raises GenerationError when it cannot."""
+def generate(checked: list[CheckedGraph], path: str, target: str) -> str:
+    """The module for `target` from checked graphs free of errors; `path` is shown in its header.
+    Raises GenerationError for what the target cannot express."""
     if target not in TARGETS:
         raise GenerationError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
-    program = load_program(text, path)
-    checked = [check_graph(g) for g in program.graphs]
-    # Every error counts here: a `# noqa` silences a report, never what reaches generated code.
-    found = list(program.diagnostics) + [d for one in checked for d in one.diagnostics]
-    errors = [d for d in dedupe(found) if d.severity is Severity.ERROR]
-    if model is not None:
-        # Errors inside the other models of the file do not stop the one asked for.
-        others = [g.span for g in program.graphs if g.name != model]
-        errors = [d for d in errors if not any(_within(d.span, span) for span in others)]
-    if errors:
-        raise GenerationError(f"{path} has {len(errors)} error(s); fix them first", errors)
-    if model is not None:
-        checked = [c for c in checked if c.graph.name == model]
-        if not checked:
-            names = ", ".join(g.name for g in program.graphs) or "none"
-            raise GenerationError(f"{path} has no model {model!r} (models: {names})")
-    if not checked:
-        raise GenerationError(f"{path} defines no model")
     for one in checked:
         check_names(one.graph)
     backend = importlib.import_module(f"netspec.targets.{target}.target")
     models = tuple(backend.model_context(c) for c in checked)
     return render(target, ModuleContext(path, _version(), models))
-
-
-def _within(inner, outer) -> bool:
-    return (outer.line, outer.column) <= (inner.line, inner.column) and (
-        inner.end_line,
-        inner.end_column,
-    ) <= (outer.end_line, outer.end_column)
 
 
 def check_names(graph: Graph) -> None:
@@ -130,8 +106,3 @@ def _version() -> str:
     from netspec import __version__
 
     return __version__
-
-
-def checked_models(text: str, path: str) -> list[CheckedGraph]:
-    program = load_program(text, path)
-    return [check_graph(g) for g in program.graphs]

@@ -24,7 +24,7 @@ def golden_path(example: str, target: str) -> Path:
 
 
 def generate(example: str, target: str) -> str:
-    from netspec.targets.base import generate_source
+    from netspec.api import generate_source
 
     relative = f"examples/{example}.ns"
     return generate_source((ROOT / relative).read_text(encoding="utf-8"), relative, target)
