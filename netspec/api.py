@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -11,15 +10,13 @@ from netspec.config.settings import DEFAULT_SETTINGS, Settings, find_settings
 from netspec.diagnostics import Diagnostic, DiagnosticSink
 from netspec.language import syntax as S
 from netspec.language.ir import Program
+from netspec.language.source import normalize_newlines
 from netspec.language.lower import lower as _lower
 from netspec.language.parser import ParseError
 from netspec.language.parser import parse as _parse
 
 if TYPE_CHECKING:
     from netspec.check.shapes import CheckedGraph
-
-_LONE_CR = re.compile(r"\r(?!\n)")
-
 
 def parse(text: str, path: str = "<stdin>") -> S.Module:
     """Parse netspec text into an AST. Raises ParseError (with an NS001 diagnostic) on bad syntax."""
@@ -29,12 +26,6 @@ def parse(text: str, path: str = "<stdin>") -> S.Module:
 def lower(module: S.Module) -> Program:
     """Lower a parsed file into IR graphs; problems found on the way are in `program.diagnostics`."""
     return _lower(module, DiagnosticSink(module.path))
-
-
-def normalize_newlines(text: str) -> str:
-    """Old Mac line ends (a CR alone) read as newlines; one character for one, so every offset,
-    line and column stays that of the text as given (CRLF needs nothing: CR is whitespace)."""
-    return _LONE_CR.sub("\n", text) if "\r" in text else text
 
 
 def load_program(text: str, path: str = "<stdin>") -> Program:

@@ -45,7 +45,7 @@ class Inner:
 
     def spec(self) -> LayerSpec:
         args = bind(self.kind, **{k: to_ours(v) for k, v in self.kwargs.items()})
-        return LayerSpec(self.kind, args, self.name, frozenset(self.kwargs))
+        return LayerSpec(self.kind, args, self.name, frozenset(self.kwargs), lookup(self.kind))
 
 
 def to_keras(value: Any) -> Any:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import netspec
 from netspec.app.fmt_command import configure_fmt, run_fmt
-from netspec.config.noqa import find_comments
+from netspec.language.source import find_comments
 from netspec.language.fmt import LINE_LENGTH, FormatResult, format_result, format_source
 
 ROOT = Path(__file__).resolve().parent.parent

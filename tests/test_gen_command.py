@@ -110,3 +110,28 @@ def test_model_selection_ignores_errors_in_the_other_models(tmp_path, capsys) ->
     assert "build_seed" in capsys.readouterr().out
     assert main(["gen", str(source), "-t", "keras", "--model", "other"]) == 1
     assert main(["gen", str(source), "-t", "keras"]) == 1
+
+
+def test_gen_reads_the_configuration_lint_reads(tmp_path, capsys) -> None:
+    """The [tool.netspec] found from the spec's folder: a broken one stops gen as it stops lint."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "pyproject.toml").write_text('[tool.netspec]\nignore = ["NS999"]\n')
+    source, out = spec(folder), folder / "seed_keras.py"
+    assert main(["lint", str(source)]) == 2
+    lint_error = capsys.readouterr().err
+    assert main(["gen", str(source), "-t", "keras", "-o", str(out)]) == 2
+    gen_error = capsys.readouterr().err
+    assert "pyproject.toml" in lint_error and "NS999" in lint_error
+    assert lint_error.split("error: ", 1)[1] == gen_error.split("error: ", 1)[1]
+    assert not out.exists()
+
+
+def test_a_configuration_never_lets_an_error_into_generated_code(tmp_path, capsys) -> None:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "pyproject.toml").write_text('[tool.netspec]\nignore = ["NS1"]\n')
+    source = spec(folder, "model m {\n    input [4, 4, 1]\n    conv2d(2, 5)\n}\n")
+    assert main(["lint", str(source)]) == 0  # NS101 is not reported...
+    assert main(["gen", str(source), "-t", "keras"]) == 1  # ...but nothing is generated
+    assert "NS101" in capsys.readouterr().err

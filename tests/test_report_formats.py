@@ -10,7 +10,8 @@ import pytest
 
 from netspec.app.cli import main
 from netspec.app.report import artifact_uri, escape_data, escape_property, render
-from netspec.codes import CORE_CODES, all_codes, registered_rules
+from netspec.check.code_table import all_codes, registered_rules
+from netspec.codes import CORE_CODES
 from netspec.diagnostics import Diagnostic, Severity, Span
 
 NETSPEC_SOURCE = Path(__file__).resolve().parents[1] / "netspec"

@@ -9,7 +9,8 @@ import pytest
 from netspec.api import lint_file, lint_source
 from netspec.app.cli import main
 from netspec.check.rules import by_code
-from netspec.config.noqa import find_comments, find_directives
+from netspec.config.noqa import find_directives
+from netspec.language.source import find_comments
 from netspec.config.settings import (
     ConfigError,
     Selection,

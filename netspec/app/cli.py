@@ -180,7 +180,7 @@ def configure_rule(parser: argparse.ArgumentParser) -> None:
 
 def run_rule(args: argparse.Namespace) -> int:
     """The full text of one code (what, why, a bad and a good example), or the list of codes."""
-    from netspec.codes import all_codes, lookup
+    from netspec.check.code_table import all_codes, lookup
 
     if args.code is None:
         for info in all_codes():

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from netspec import codes
 from netspec.diagnostics import Diagnostic, Severity, Span
 
 STDIN_PATH = "-"
@@ -148,7 +149,7 @@ def decode_source(data: bytes, path: str) -> SourceFile:
         column = len(before) - (before.rfind("\n") + 1) + 1
         span = Span(line, column, line, column + 1, len(before), len(before) + 1)
         diagnostic = Diagnostic(
-            "NS001",
+            codes.SYNTAX_ERROR,
             Severity.ERROR,
             f"file is not UTF-8 text: invalid byte 0x{data[exc.start]:02x}",
             span,

@@ -26,7 +26,7 @@ from pygls.capabilities import get_capability
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from netspec import __version__
+from netspec import __version__, codes
 from netspec.app.lsp_features import Analysis, LineIndex, analyze, definition, hover, inlay_hints
 from netspec.config.settings import DEFAULT_SETTINGS, ConfigError, Settings, find_settings
 from netspec.diagnostics import Diagnostic, Severity, Span
@@ -34,7 +34,6 @@ from netspec.diagnostics import Diagnostic, Severity, Span
 logger = logging.getLogger(__name__)
 
 SOURCE = "netspec"
-UNUSED_NOQA = "NS019"
 SEVERITIES = {
     Severity.ERROR: lsp.DiagnosticSeverity.Error,
     Severity.WARNING: lsp.DiagnosticSeverity.Warning,
@@ -153,7 +152,7 @@ class NetspecServer(LanguageServer):
             else:
                 message += "".join(f"\nnote: {note.message}" for note in diagnostic.notes)
         tags = None
-        if diagnostic.code == UNUSED_NOQA:
+        if diagnostic.code == codes.UNUSED_NOQA:
             tags = [lsp.DiagnosticTag.Unnecessary]
         return lsp.Diagnostic(
             range=where,

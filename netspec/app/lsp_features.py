@@ -12,8 +12,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from netspec.api import lint_document, normalize_newlines
+from netspec.check.code_table import lookup
 from netspec.check.shapes import CheckedGraph, describe_shape
-from netspec.codes import lookup
 from netspec.config.settings import Settings
 from netspec.diagnostics import Diagnostic, Span
 from netspec.language import syntax as S

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from netspec import __version__
-from netspec.codes import CodeInfo, all_codes
+from netspec.check.code_table import all_codes
+from netspec.codes import CodeInfo
 from netspec.diagnostics import Diagnostic, Severity, Span
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from netspec import codes
 from netspec.diagnostics import Diagnostic, DiagnosticSink
 from netspec.language.ir import Graph, Node
 from netspec.language.scope import block_notes
@@ -74,7 +75,7 @@ def infer_shapes(graph: Graph, sink: DiagnosticSink) -> CheckedGraph:
         huge = next((w for w in weights if w.size > MAX_WEIGHT_ELEMENTS), None)
         if huge is not None:
             sink.error(
-                "NS109",
+                codes.WEIGHT_TOO_LARGE,
                 f"{node.name}: weight `{huge.name}` of shape {huge.shape} has {huge.size:.3g} "
                 "values; it cannot be built",
                 node.span,
@@ -87,7 +88,7 @@ def infer_shapes(graph: Graph, sink: DiagnosticSink) -> CheckedGraph:
                 node.inputs
             ):  # report where it starts, not each layer after
                 sink.error(
-                    "NS109",
+                    codes.WEIGHT_TOO_LARGE,
                     f"{node.name}: its output {format_shape(shape)} holds {size:.3g} values per "
                     "example; it cannot be built",
                     node.span,

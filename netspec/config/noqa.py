@@ -6,8 +6,10 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from netspec.codes import SYNTAX_ERROR, UNUSED_NOQA, known_codes
+from netspec.check.code_table import known_codes
+from netspec.codes import SYNTAX_ERROR, UNUSED_NOQA
 from netspec.diagnostics import Diagnostic, Severity, Span
+from netspec.language.source import find_comments
 
 # Codes in a directive: `NS201`, `NS201, NS205` or `NS201 NS205` (ruff's forms); the list ends at the
 # first word that is not a code, so `# noqa: NS201 (the widths are on purpose)` works.
@@ -16,17 +18,6 @@ _CODES = r"(?P<codes>[a-z]+[0-9]+(?:[\s,]+[a-z]+[0-9]+)*)"
 _LINE_NOQA = re.compile(rf"#\s*noqa(?![\w-])(?:\s*:\s*{_CODES}?)?", re.IGNORECASE)
 # `# netspec: noqa` or `# netspec: noqa: NS201`, the whole comment of a line of its own.
 _FILE_NOQA = re.compile(rf"#\s*netspec\s*:\s*noqa(?![\w-])(?:\s*:\s*{_CODES}?)?", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Comment:
-    """A comment: where its `#` stands (1-based line and column, character offset) and its text."""
-
-    line: int
-    column: int
-    offset: int
-    text: str
-    own_line: bool  # nothing but blanks before it on its line
 
 
 @dataclass(frozen=True)
@@ -42,38 +33,6 @@ class Directive:
             # A bare line `# noqa` cannot silence the report that it is itself unused.
             return self.file_level or code != UNUSED_NOQA
         return code in self.codes
-
-
-def find_comments(text: str) -> Iterator[Comment]:
-    """Every comment of the text; a `#` inside a double-quoted string does not start one."""
-    offset = 0
-    # Lines as the parser counts them: split at "\n" only.
-    for number, raw in enumerate(text.split("\n"), start=1):
-        line = raw.removesuffix("\r")
-        start = _comment_start(line)
-        if start is not None:
-            yield Comment(number, start + 1, offset + start, line[start:], not line[:start].strip())
-        offset += len(raw) + 1
-
-
-def _comment_start(line: str) -> int | None:
-    """The index of the `#` that starts the line's comment, skipping strings (one line each)."""
-    if "#" not in line:
-        return None
-    in_string = escaped = False
-    for index, char in enumerate(line):
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char == "#":
-            return index
-    return None
 
 
 def find_directives(text: str) -> list[Directive]:

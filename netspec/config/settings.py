@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
-from netspec.codes import SYNTAX_ERROR, known_codes
+from netspec.check.code_table import known_codes
+from netspec.codes import SYNTAX_ERROR
 
 if sys.version_info >= (3, 11):
     import tomllib

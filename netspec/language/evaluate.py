@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from netspec import codes
 from netspec.diagnostics import Span
 from netspec.language import syntax as S
 from netspec.layers.catalog import CallValue
@@ -53,7 +54,7 @@ def evaluate(
     if isinstance(value, S.Negate):
         operand = evaluate(value.operand, env, call_hook)
         if not _is_number(operand):
-            raise ValueError_("NS006", f"cannot negate {_shown(operand)}", value.span)
+            raise ValueError_(codes.WRONG_TYPE, f"cannot negate {_shown(operand)}", value.span)
         return -operand
     if isinstance(value, S.BinaryOp):
         return _binary(value, env, call_hook)
@@ -68,7 +69,7 @@ def evaluate(
         for argument in value.arguments:
             if argument.name and keyword.iskeyword(argument.name):
                 raise ValueError_(
-                    "NS003",
+                    codes.UNKNOWN_ARGUMENT,
                     f"`{argument.name}` is not an argument name",
                     argument.name_span or argument.span,
                 )
@@ -78,7 +79,7 @@ def evaluate(
         return CallValue(value.name, positional, keywords)
     if isinstance(value, S.InputExpr):
         raise ValueError_(
-            "NS006",
+            codes.WRONG_TYPE,
             "`input` is a tensor; it can only be merged or passed along a chain",
             value.span,
         )
@@ -103,7 +104,7 @@ def _binary(node: S.BinaryOp, env: Mapping[str, Any], call_hook: CallHook | None
     for operand, side in ((left, node.left), (right, node.right)):
         if not (isinstance(operand, int) and not isinstance(operand, bool)):
             raise ValueError_(
-                "NS006",
+                codes.WRONG_TYPE,
                 f"`{node.op}` works on integers, got {_shown(operand)}",
                 side.span,
             )
@@ -115,8 +116,10 @@ def _binary(node: S.BinaryOp, env: Mapping[str, Any], call_hook: CallHook | None
         result = left * right
     else:
         if right == 0:
-            raise ValueError_("NS007", "integer division by zero", node.right.span)
+            raise ValueError_(codes.VALUE_OUT_OF_RANGE, "integer division by zero", node.right.span)
         result = left // right
     if abs(result) > MAX_INT:
-        raise ValueError_("NS007", f"integer {result:.3e} is out of range (64 bits)", node.span)
+        raise ValueError_(
+            codes.VALUE_OUT_OF_RANGE, f"integer {result:.3e} is out of range (64 bits)", node.span
+        )
     return result

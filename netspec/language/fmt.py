@@ -77,7 +77,7 @@ def format_result(text: str, path: str = "<stdin>") -> FormatResult:
     """Format `text`; a text that does not parse comes back unchanged with its NS001 diagnostic.
 
     Raises FormatError when the layout would not be equivalent to the input (never expected)."""
-    from netspec.api import normalize_newlines
+    from netspec.language.source import normalize_newlines
     from netspec.language.parser import ParseError, parse
 
     source = normalize_newlines(text)
@@ -757,7 +757,7 @@ def _shape(node: object) -> object:
 
 
 def _comment_texts(text: str) -> list[str]:
-    from netspec.config.noqa import find_comments
+    from netspec.language.source import find_comments
 
     return [comment.text.rstrip() for comment in find_comments(text)]
 

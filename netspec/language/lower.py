@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from netspec import codes
 from netspec.diagnostics import DiagnosticSink, LimitExceeded, Span
 from netspec.language import syntax as S
 from netspec.language.evaluate import TensorRef, ValueError_, evaluate
@@ -35,7 +36,7 @@ def lower(module: S.Module, sink: DiagnosticSink | None = None) -> Program:
     for definition in module.definitions:
         if definition.name in seen:
             sink.error(
-                "NS015",
+                codes.DUPLICATE_DEFINITION,
                 f"`{definition.name}` is defined twice (first at line {seen[definition.name].line})",
                 definition.name_span,
             )
@@ -49,10 +50,14 @@ def lower(module: S.Module, sink: DiagnosticSink | None = None) -> Program:
         cls = camel_case(model.name)
         problem = class_problem(model.name)
         if problem is not None:
-            sink.error("NS020", f"model `{model.name}` cannot be used: {problem}", model.name_span)
+            sink.error(
+                codes.UNUSABLE_NAME,
+                f"model `{model.name}` cannot be used: {problem}",
+                model.name_span,
+            )
         if cls in classes and classes[cls] != model.name:
             sink.error(
-                "NS020",
+                codes.UNUSABLE_NAME,
                 f"models `{classes[cls]}` and `{model.name}` would both generate class {cls}",
                 model.name_span,
             )
@@ -66,7 +71,7 @@ def _check_block_params(block: S.Block, sink: DiagnosticSink) -> None:
     for param in block.params:
         if param.name in names:
             sink.error(
-                "NS008",
+                codes.NAME_BOUND_TWICE,
                 f"parameter `{param.name}` of block {block.name} is listed twice",
                 param.span,
             )
@@ -96,12 +101,12 @@ class _ModelLowering(LayerLowering, ArgumentLowering):
         try:
             last = self.body(self.model.body, scope, frame, None, is_model=True)
         except LimitExceeded as exc:
-            self.sink.error("NS016", exc.message, exc.span)
+            self.sink.error(codes.LIMIT_EXCEEDED, exc.message, exc.span)
             self.graph.complete = False
             return self.graph
         if not self.graph.inputs and not self.reported_no_input:
             self.sink.error(
-                "NS013",
+                codes.MISSING_INPUT,
                 f"model {self.model.name} has no input: nothing can be checked",
                 self.model.name_span,
                 help="start the model with `input [shape]`, e.g. `input [28, 28, 1]`",
@@ -124,7 +129,7 @@ class _ModelLowering(LayerLowering, ArgumentLowering):
                 continue
             what = f"`{node.binding}`" if node.binding else f"the value of {node.name}"
             self.sink.error(
-                "NS010",
+                codes.UNUSED_VALUE,
                 f"{what} is never used: it feeds no layer and is not an output",
                 node.span,
                 notes=block_notes(node.origin),
@@ -162,13 +167,18 @@ class _ModelLowering(LayerLowering, ArgumentLowering):
         if stmt.name in scope.names:
             first = scope.names[stmt.name][1]
             self.error(
-                "NS008",
+                codes.NAME_BOUND_TWICE,
                 f"`{stmt.name}` is already bound (line {first.line}); a name is bound once",
                 stmt.name_span,
                 frame,
             )
         elif stmt.name in frame.env:
-            self.error("NS008", f"`{stmt.name}` is a parameter of the block", stmt.name_span, frame)
+            self.error(
+                codes.NAME_BOUND_TWICE,
+                f"`{stmt.name}` is a parameter of the block",
+                stmt.name_span,
+                frame,
+            )
         if value is None:
             value = TensorRef(None)
         scope.names[stmt.name] = (value, stmt.name_span)
@@ -184,38 +194,58 @@ class _ModelLowering(LayerLowering, ArgumentLowering):
         refs = [self.reference(word, scope, frame) for word in stmt.names]
         if not is_model and len(refs) > 1:
             self.error(
-                "NS018", "a block has one result; `output` takes one name here", stmt.span, frame
+                codes.MISPLACED_STATEMENT,
+                "a block has one result; `output` takes one name here",
+                stmt.span,
+                frame,
             )
         if is_model:
             if self.graph.outputs:
-                self.error("NS018", "a model has one `output` statement", stmt.span, frame)
+                self.error(
+                    codes.MISPLACED_STATEMENT,
+                    "a model has one `output` statement",
+                    stmt.span,
+                    frame,
+                )
             self.graph.outputs = [r.node for r in refs if r is not None and r.node is not None]
         return refs[-1] if refs else None
 
     def compile(self, stmt: S.Compile, frame: Frame, is_model: bool) -> None:
         if not is_model:
-            self.error("NS018", "`compile` belongs in a model, not in a block", stmt.span, frame)
+            self.error(
+                codes.MISPLACED_STATEMENT,
+                "`compile` belongs in a model, not in a block",
+                stmt.span,
+                frame,
+            )
             return
         if self.graph.compile is not None:
-            self.error("NS018", "a model has at most one `compile`", stmt.span, frame)
+            self.error(
+                codes.MISPLACED_STATEMENT, "a model has at most one `compile`", stmt.span, frame
+            )
             return
         args: dict[str, Any] = {}
         spans: dict[str, Span] = {}
         for argument in stmt.arguments:
             if argument.name is None:
                 self.error(
-                    "NS006",
+                    codes.WRONG_TYPE,
                     "compile takes keyword arguments: loss=..., optimizer=..., metrics=[...]",
                     argument.span,
                     frame,
                 )
                 continue
             if argument.name in args:
-                self.error("NS004", f"`{argument.name}` is given twice", argument.span, frame)
+                self.error(
+                    codes.DUPLICATE_ARGUMENT,
+                    f"`{argument.name}` is given twice",
+                    argument.span,
+                    frame,
+                )
                 continue
             if argument.name not in COMPILE_ARGUMENTS:
                 self.error(
-                    "NS003",
+                    codes.UNKNOWN_ARGUMENT,
                     f"compile has no argument `{argument.name}`"
                     + suggestion(argument.name, COMPILE_ARGUMENTS),
                     argument.name_span or argument.span,
@@ -245,7 +275,7 @@ class _ModelLowering(LayerLowering, ArgumentLowering):
             if canonical in known or name in known:
                 continue
             self.error(
-                "NS002",
+                codes.UNKNOWN_NAME,
                 f"unknown {'metric' if key == 'metrics' else key} `{name}`"
                 + suggestion(name, known),
                 span,
@@ -260,11 +290,19 @@ class _ModelLowering(LayerLowering, ArgumentLowering):
             return current
         if not isinstance(count, int) or isinstance(count, bool):
             self.error(
-                "NS006", f"repeat needs an integer count, got {count!r}", stmt.count.span, frame
+                codes.WRONG_TYPE,
+                f"repeat needs an integer count, got {count!r}",
+                stmt.count.span,
+                frame,
             )
             return current
         if count < 0:
-            self.error("NS007", f"repeat count must be >= 0, got {count}", stmt.count.span, frame)
+            self.error(
+                codes.VALUE_OUT_OF_RANGE,
+                f"repeat count must be >= 0, got {count}",
+                stmt.count.span,
+                frame,
+            )
             return current
         if count > MAX_REPEAT:
             raise LimitExceeded(
@@ -283,7 +321,7 @@ class _ModelLowering(LayerLowering, ArgumentLowering):
             return current
         if not isinstance(values, tuple):
             self.error(
-                "NS006",
+                codes.WRONG_TYPE,
                 "`for` needs a tuple of values: for f in (64, 128) { ... }",
                 stmt.values.span,
                 frame,
@@ -322,7 +360,7 @@ class _ModelLowering(LayerLowering, ArgumentLowering):
                 isinstance(term, S.Word) and scope.find(term.name) is not None
             ):
                 self.error(
-                    "NS006",
+                    codes.WRONG_TYPE,
                     "only a layer or a block can follow `->`; to combine values use a merge such as add(a, b)",
                     term.span,
                     frame,
@@ -352,7 +390,7 @@ class _ModelLowering(LayerLowering, ArgumentLowering):
         return None
 
     def used_before_bound(self, name: str, span: Span, frame: Frame) -> None:
-        self.error("NS009", f"`{name}` is used before it is bound", span, frame)
+        self.error(codes.USED_BEFORE_BOUND, f"`{name}` is used before it is bound", span, frame)
         self.early_uses.add(name)  # its binding then counts as used: one report, not two
 
     def unbound(self, word: S.Word, scope: Scope, frame: Frame) -> None:
@@ -362,7 +400,7 @@ class _ModelLowering(LayerLowering, ArgumentLowering):
             return
         known = [n for s in scopes(scope) for n in s.names]
         message = f"unknown name `{word.name}`" + suggestion(word.name, known)
-        self.error("NS002", message, word.span, frame)
+        self.error(codes.UNKNOWN_NAME, message, word.span, frame)
 
     # ---- nodes and diagnostics ------------------------------------------------------------
 
@@ -399,7 +437,7 @@ class _ModelLowering(LayerLowering, ArgumentLowering):
             return
         self.reported_no_input = True
         self.error(
-            "NS013",
+            codes.MISSING_INPUT,
             f"no input before this layer: model {self.model.name} has no input shape",
             span,
             frame,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from netspec import codes
 from netspec.diagnostics import DiagnosticSink, Span
 from netspec.language import syntax as S
 from netspec.language.evaluate import ValueError_, evaluate
@@ -47,7 +48,7 @@ class ArgumentLowering:
             if argument.name is None:
                 if keywords:
                     self.error(
-                        "NS006",
+                        codes.WRONG_TYPE,
                         "a positional argument cannot follow a keyword argument",
                         argument.span,
                         frame,
@@ -70,8 +71,8 @@ class ArgumentLowering:
                 return None
             args, explicit, name, valid = self.bind(kind, call, frame)
             if not valid:
-                raise ValueError_("NS006", f"invalid arguments for {kind.name}", call.span)
-            return LayerSpec(kind.name, args, name, explicit)
+                raise ValueError_(codes.WRONG_TYPE, f"invalid arguments for {kind.name}", call.span)
+            return LayerSpec(kind.name, args, name, explicit, kind)
 
         return hook
 
@@ -85,7 +86,7 @@ class ArgumentLowering:
             if key == "name":
                 if not isinstance(value, str):
                     self.error(
-                        "NS006",
+                        codes.WRONG_TYPE,
                         f"a layer name is a word or a string, got {value!r}",
                         kspans[key],
                         frame,
@@ -108,7 +109,9 @@ class ArgumentLowering:
             **kspans,
         }
         # An unknown or repeated keyword leaves every argument bound: shapes can still be checked.
-        unusable = [p for p in problems if p.code not in ("NS003", "NS004")]
+        unusable = [
+            p for p in problems if p.code not in (codes.UNKNOWN_ARGUMENT, codes.DUPLICATE_ARGUMENT)
+        ]
         return args, explicit, name, ok and not unusable
 
     def report_argument(
@@ -122,7 +125,10 @@ class ArgumentLowering:
         span = call.span
         if problem.keyword is not None and problem.keyword in kspans:
             span = kspans[problem.keyword]
-            if problem.code not in ("NS003", "NS004") and isinstance(call, S.Call):
+            if problem.code not in (
+                codes.UNKNOWN_ARGUMENT,
+                codes.DUPLICATE_ARGUMENT,
+            ) and isinstance(call, S.Call):
                 span = _argument_value_span(call, problem.keyword) or span
         elif problem.position is not None and problem.position in pspans:
             span = pspans[problem.position]
@@ -146,11 +152,13 @@ class ArgumentLowering:
         where = name_span or span
         problem = name_problem(name) if explicit is not None else None
         if problem is not None:
-            self.error("NS020", f"layer name {name!r} cannot be used: {problem}", where, frame)
+            self.error(
+                codes.UNUSABLE_NAME, f"layer name {name!r} cannot be used: {problem}", where, frame
+            )
         if name in self.names:
             first = self.names[name]
             self.error(
-                "NS014",
+                codes.DUPLICATE_LAYER_NAME,
                 f"two layers are named `{name}` (the first at line {first.line}); layer names must be unique",
                 where,
                 frame,
@@ -164,7 +172,7 @@ class ArgumentLowering:
         params = block.params
         if len(positional) > len(params):
             self.error(
-                "NS012",
+                codes.BLOCK_ARGUMENT_COUNT,
                 f"block {block.name} takes {len(params)} argument{'s' if len(params) != 1 else ''}, "
                 f"got {len(positional)}",
                 pspans.get(len(params), term.span),
@@ -176,7 +184,7 @@ class ArgumentLowering:
         for key, item in keywords:
             if key not in names:
                 self.error(
-                    "NS003",
+                    codes.UNKNOWN_ARGUMENT,
                     f"block {block.name} has no parameter `{key}`" + suggestion(key, list(names)),
                     kspans[key],
                     frame,
@@ -184,7 +192,7 @@ class ArgumentLowering:
                 ok = False
             elif key in env:
                 self.error(
-                    "NS004",
+                    codes.DUPLICATE_ARGUMENT,
                     f"parameter `{key}` of block {block.name} is given twice",
                     kspans[key],
                     frame,
@@ -197,7 +205,7 @@ class ArgumentLowering:
                 continue
             if param.default is None:
                 self.error(
-                    "NS012",
+                    codes.BLOCK_ARGUMENT_COUNT,
                     f"block {block.name} needs the argument `{param.name}`",
                     term.span,
                     frame,

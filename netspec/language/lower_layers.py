@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from netspec import codes
 from netspec.diagnostics import LimitExceeded, Span
 from netspec.language import syntax as S
 from netspec.language.evaluate import TensorRef, ValueError_, evaluate
@@ -51,7 +52,9 @@ class LayerLowering:
         elif isinstance(term, S.Call):
             name, arguments, name_span = term.name, term.arguments, term.name_span
         else:
-            self.error("NS006", "expected a layer, a block or a bound name here", term.span, frame)
+            self.error(
+                codes.WRONG_TYPE, "expected a layer, a block or a bound name here", term.span, frame
+            )
             return TensorRef(None)
         if name in frame.env and isinstance(frame.env[name], str) and not arguments:
             # A block parameter whose value names a layer kind: `block b(act=relu) { act }`.
@@ -69,7 +72,7 @@ class LayerLowering:
         if kind.is_merge:
             return self.merge(kind, term, arguments, value, scope, frame, first_term)
         if kind.name == "input":
-            self.error("NS006", "write an input as `input [shape]`", term.span, frame)
+            self.error(codes.WRONG_TYPE, "write an input as `input [shape]`", term.span, frame)
             return TensorRef(None)
         return self.layer(kind, term, arguments, value, frame)
 
@@ -79,14 +82,16 @@ class LayerLowering:
             return
         if name in UNUSABLE_ACTIVATIONS:
             reason = UNUSABLE_ACTIVATIONS[name]
-            self.error("NS002", f"activation `{name}` cannot be used: {reason}", span, frame)
+            self.error(
+                codes.UNKNOWN_NAME, f"activation `{name}` cannot be used: {reason}", span, frame
+            )
             return
         close = did_you_mean(name, [*catalog.known_names(), *self.blocks])
         if close:
             hint = f"; did you mean `{close}`?"
         else:
             hint = suggestion(name, [n for s in scopes(scope) for n in s.names])
-        self.error("NS002", f"unknown layer kind `{name}`{hint}", span, frame)
+        self.error(codes.UNKNOWN_NAME, f"unknown layer kind `{name}`{hint}", span, frame)
 
     def layer(
         self, kind: LayerKind, term: S.Value, arguments, value: TensorRef | None, frame: Frame
@@ -115,7 +120,7 @@ class LayerLowering:
         """`dense(4, input_shape=[2])`: the Keras form of `input [2]` before the first layer."""
         if value is not None:
             self.error(
-                "NS018",
+                codes.MISPLACED_STATEMENT,
                 f"`{argument.name}` is only allowed on the first layer of a model",
                 argument.span,
                 frame,
@@ -126,7 +131,10 @@ class LayerLowering:
             shape = S.TupleValue(shape.span, (shape,), "[")
         if not isinstance(shape, S.TupleValue):
             self.error(
-                "NS006", f"`{argument.name}` takes a shape such as [28, 28, 1]", shape.span, frame
+                codes.WRONG_TYPE,
+                f"`{argument.name}` takes a shape such as [28, 28, 1]",
+                shape.span,
+                frame,
             )
             return TensorRef(None)
         return self.make_input(S.InputExpr(argument.span, shape, None), None, frame)
@@ -153,7 +161,7 @@ class LayerLowering:
                 else f"at least {kind.min_inputs}"
             )
             self.error(
-                "NS110",
+                codes.MERGE_ARITY,
                 f"{kind.name} merges {wanted} values, got {count}",
                 term.span,
                 frame,
@@ -188,7 +196,9 @@ class LayerLowering:
     ) -> TensorRef | None:
         if block.name in frame.stack:
             cycle = " -> ".join((*frame.stack[frame.stack.index(block.name) :], block.name))
-            self.error("NS011", f"block {block.name} uses itself ({cycle})", term.span, frame)
+            self.error(
+                codes.RECURSIVE_BLOCK, f"block {block.name} uses itself ({cycle})", term.span, frame
+            )
             return TensorRef(None)
         if len(frame.stack) >= MAX_BLOCK_DEPTH:
             raise LimitExceeded(f"blocks nested more than {MAX_BLOCK_DEPTH} deep", term.span)
@@ -209,7 +219,7 @@ class LayerLowering:
             if frame.block_input is not None:
                 return frame.block_input
             self.error(
-                "NS006",
+                codes.WRONG_TYPE,
                 "`input` needs a shape in a model: `input [28, 28, 1]`",
                 term.span,
                 frame,
@@ -217,7 +227,7 @@ class LayerLowering:
             return TensorRef(None)
         if frame.block_input is not None:
             self.error(
-                "NS018",
+                codes.MISPLACED_STATEMENT,
                 "a block takes its input from where it is used; write `input` without a shape",
                 term.span,
                 frame,
@@ -237,19 +247,24 @@ class LayerLowering:
                 continue
             if not isinstance(dim, int) or isinstance(dim, bool):
                 self.error(
-                    "NS006",
+                    codes.WRONG_TYPE,
                     f"an input dimension is an integer or None, got {dim!r}",
                     item.span,
                     frame,
                 )
                 valid = False
             elif dim <= 0:
-                self.error("NS007", f"an input dimension must be >= 1, got {dim}", item.span, frame)
+                self.error(
+                    codes.VALUE_OUT_OF_RANGE,
+                    f"an input dimension must be >= 1, got {dim}",
+                    item.span,
+                    frame,
+                )
                 valid = False
             elif dim > MAX_DIMENSION:
                 digits = len(str(dim))
                 self.error(
-                    "NS007",
+                    codes.VALUE_OUT_OF_RANGE,
                     f"an input dimension of {digits} digits is out of range",
                     item.span,
                     frame,
@@ -258,7 +273,7 @@ class LayerLowering:
         dtype = term.dtype or "float32"
         if dtype not in DTYPES:
             self.error(
-                "NS002",
+                codes.UNKNOWN_NAME,
                 f"unknown dtype `{dtype}`" + suggestion(dtype, DTYPES),
                 term.dtype_span or term.span,
                 frame,

@@ -7,12 +7,13 @@ import functools
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
+from netspec import codes
 from netspec.diagnostics import Diagnostic, Severity, Span
 from netspec.language.grammar import lark_parser, token_span
 
 
 def ns001(path: str, message: str, span: Span, help: str | None = None) -> Diagnostic:
-    return Diagnostic("NS001", Severity.ERROR, message, span, (), help, path)
+    return Diagnostic(codes.SYNTAX_ERROR, Severity.ERROR, message, span, (), help, path)
 
 
 _TOKEN_NAMES = {

@@ -32,6 +32,9 @@ class LayerSpec:
     args: Mapping[str, Any]
     name: str
     explicit: frozenset[str] = frozenset()
+    # The catalog entry of `kind`, set by lowering: a wrapper's shape function reads its inner
+    # layer's through it, without a look-up in the catalog that imports the wrappers.
+    entry: LayerKind | None = field(default=None, compare=False, repr=False)
 
     def __hash__(self) -> int:
         return hash((self.kind, self.name))
