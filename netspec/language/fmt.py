@@ -77,8 +77,8 @@ def format_result(text: str, path: str = "<stdin>") -> FormatResult:
     """Format `text`; a text that does not parse comes back unchanged with its NS001 diagnostic.
 
     Raises FormatError when the layout would not be equivalent to the input (never expected)."""
-    from netspec.language.source import normalize_newlines
     from netspec.language.parser import ParseError, parse
+    from netspec.language.source import normalize_newlines
 
     source = normalize_newlines(text)
     try:

@@ -8,17 +8,16 @@ from netspec import codes
 from netspec.diagnostics import DiagnosticSink, LimitExceeded, Span
 from netspec.language import syntax as S
 from netspec.language.evaluate import TensorRef, ValueError_, evaluate
-from netspec.language.ir import CompileSpec, Graph, Node, Program
-from netspec.language.lower_arguments import ArgumentLowering
+from netspec.language.ir import CompileSpec, Graph, Program
+from netspec.language.lower_arguments import ArgumentBinder
+from netspec.language.lower_graph import GraphBuilder
 from netspec.language.lower_layers import LayerLowering
 from netspec.language.names import camel_case, class_problem
-from netspec.language.scope import Frame, Scope, block_notes, bound_names, scopes
+from netspec.language.scope import Frame, Scope, bound_names
 from netspec.layers import catalog
-from netspec.layers.catalog import LayerKind
 from netspec.layers.resolve import suggestion
 from netspec.layers.training import LOSSES, METRICS, OPTIMIZERS, canonical_loss
 
-MAX_NODES = 20_000  # per model
 MAX_REPEAT = 10_000
 
 # Keras 3's Model.compile arguments.
@@ -78,20 +77,19 @@ def _check_block_params(block: S.Block, sink: DiagnosticSink) -> None:
         names.add(param.name)
 
 
-class _ModelLowering(LayerLowering, ArgumentLowering):
+class _ModelLowering:
+    """The statements of one model (and of the blocks it uses): chains, bindings, output,
+    compile, repeat and for; layers are applied by its LayerLowering."""
+
     def __init__(self, model: S.Model, blocks: dict[str, S.Block], sink: DiagnosticSink, path: str):
         self.model = model
-        self.blocks = blocks
         self.sink = sink
-        self.graph = Graph(model.name, path, model.span, model.name_span)
-        self.counters: dict[str, int] = {}
-        self.names: dict[str, Span] = {}
-        self.reported_no_input = False
-        self.last_arg_spans: dict[str, Span] = {}
-        self.used: set[int] = set()
-        self.early_uses: set[str] = (
-            set()
-        )  # names used before their binding (NS009)  # referenced by name where the reference itself failed
+        self.builder = GraphBuilder(model, sink, path)
+        self.graph = self.builder.graph
+        self.arguments = ArgumentBinder(self.builder)
+        self.layers = LayerLowering(self.builder, self.arguments, blocks, self.body)
+        self.error = self.builder.error
+        self.early_uses = self.builder.early_uses
 
     # ---- driver ---------------------------------------------------------------------------
 
@@ -104,7 +102,7 @@ class _ModelLowering(LayerLowering, ArgumentLowering):
             self.sink.error(codes.LIMIT_EXCEEDED, exc.message, exc.span)
             self.graph.complete = False
             return self.graph
-        if not self.graph.inputs and not self.reported_no_input:
+        if not self.graph.inputs and not self.builder.reported_no_input:
             self.sink.error(
                 codes.MISSING_INPUT,
                 f"model {self.model.name} has no input: nothing can be checked",
@@ -113,28 +111,8 @@ class _ModelLowering(LayerLowering, ArgumentLowering):
             )
         if not self.graph.outputs and last is not None and last.node is not None:
             self.graph.outputs = [last.node]
-        self.report_unused()
+        self.builder.report_unused()
         return self.graph
-
-    def mark_used(self, ref: TensorRef | None) -> None:
-        if ref is not None and ref.node is not None:
-            self.used.add(ref.node)
-
-    def report_unused(self) -> None:
-        """NS010: a value that no layer takes and that is not an output (a dangling branch)."""
-        consumers = self.graph.consumers()
-        outputs = set(self.graph.outputs)
-        for node in self.graph.nodes:
-            if consumers[node.id] or node.id in outputs or node.id in self.used:
-                continue
-            what = f"`{node.binding}`" if node.binding else f"the value of {node.name}"
-            self.sink.error(
-                codes.UNUSED_VALUE,
-                f"{what} is never used: it feeds no layer and is not an output",
-                node.span,
-                notes=block_notes(node.origin),
-                help="use it, list it in `output`, or remove it",
-            )
 
     def body(
         self,
@@ -183,7 +161,7 @@ class _ModelLowering(LayerLowering, ArgumentLowering):
             value = TensorRef(None)
         scope.names[stmt.name] = (value, stmt.name_span)
         if stmt.name in self.early_uses:
-            self.mark_used(value)
+            self.builder.mark_used(value)
         if value.node is not None:
             node = self.graph.nodes[value.node]
             if node.binding is None:
@@ -315,7 +293,7 @@ class _ModelLowering(LayerLowering, ArgumentLowering):
 
     def loop(self, stmt: S.For, scope: Scope, frame: Frame, current: TensorRef | None):
         try:
-            values = evaluate(stmt.values, frame.env, self.layer_value_hook(frame))
+            values = evaluate(stmt.values, frame.env, self.arguments.layer_value_hook(frame))
         except ValueError_ as exc:
             self.error(exc.code, exc.message, exc.span, frame)
             return current
@@ -352,7 +330,7 @@ class _ModelLowering(LayerLowering, ArgumentLowering):
         if isinstance(first, S.InputExpr) and first.shape is not None and frame.block_input is None:
             # `tokens = input [200] int32`: the input takes its binding's name, unless the name
             # is bound to the end of a longer chain.
-            value = self.make_input(first, None if rest else input_name, frame)
+            value = self.layers.make_input(first, None if rest else input_name, frame)
         else:
             value = self.source(first, scope, frame, current)
         for term in rest:
@@ -366,85 +344,27 @@ class _ModelLowering(LayerLowering, ArgumentLowering):
                     frame,
                 )
                 continue
-            value = self.apply(term, value, scope, frame, first_term=False)
+            value = self.layers.apply(term, value, scope, frame, first_term=False)
         return value
 
     def source(self, term: S.Value, scope: Scope, frame: Frame, current: TensorRef | None):
         """The first term of a chain: an input, a bound name, or a layer applied to `current`."""
         if isinstance(term, S.InputExpr):
-            return self.input_term(term, frame)
+            return self.layers.input_term(term, frame)
         if isinstance(term, S.Word):
             ref = scope.find(term.name)
             if ref is not None:
                 return ref
             if term.name not in frame.env and scope.bound_later(term.name):
-                self.used_before_bound(term.name, term.span, frame)
+                self.builder.used_before_bound(term.name, term.span, frame)
                 return TensorRef(None)
-        return self.apply(term, current, scope, frame, first_term=True)
+        return self.layers.apply(term, current, scope, frame, first_term=True)
 
     def reference(self, word: S.Word, scope: Scope, frame: Frame) -> TensorRef | None:
         ref = scope.find(word.name)
         if ref is not None:
             return ref
-        self.unbound(word, scope, frame)
+        self.builder.unbound(word, scope, frame)
         return None
 
-    def used_before_bound(self, name: str, span: Span, frame: Frame) -> None:
-        self.error(codes.USED_BEFORE_BOUND, f"`{name}` is used before it is bound", span, frame)
-        self.early_uses.add(name)  # its binding then counts as used: one report, not two
-
-    def unbound(self, word: S.Word, scope: Scope, frame: Frame) -> None:
-        """Report a name that stands for no value: bound further down (NS009) or nowhere (NS002)."""
-        if scope.bound_later(word.name):
-            self.used_before_bound(word.name, word.span, frame)
-            return
-        known = [n for s in scopes(scope) for n in s.names]
-        message = f"unknown name `{word.name}`" + suggestion(word.name, known)
-        self.error(codes.UNKNOWN_NAME, message, word.span, frame)
-
     # ---- nodes and diagnostics ------------------------------------------------------------
-
-    def add_node(
-        self,
-        kind: LayerKind,
-        args: dict[str, Any],
-        inputs: tuple[int, ...],
-        span: Span,
-        frame: Frame,
-        name: str,
-        explicit: frozenset[str] = frozenset(),
-        valid: bool = True,
-    ) -> Node:
-        if len(self.graph.nodes) >= MAX_NODES:
-            raise LimitExceeded(f"model {self.model.name} has more than {MAX_NODES:,} layers", span)
-        node = Node(
-            id=len(self.graph.nodes),
-            name=name,
-            kind=kind,
-            args=args,
-            inputs=inputs,
-            span=span,
-            origin=frame.origin,
-            explicit=explicit,
-            auto_named="name" not in explicit,
-            valid=valid,
-        )
-        self.graph.nodes.append(node)
-        return node
-
-    def no_input(self, span: Span, frame: Frame) -> None:
-        if self.reported_no_input:
-            return
-        self.reported_no_input = True
-        self.error(
-            codes.MISSING_INPUT,
-            f"no input before this layer: model {self.model.name} has no input shape",
-            span,
-            frame,
-            help="start the model with `input [shape]`, or give the first layer input_shape=[...]",
-        )
-
-    def error(
-        self, code: str, message: str, span: Span, frame: Frame, help: str | None = None
-    ) -> None:
-        self.sink.error(code, message, span, notes=block_notes(frame.origin), help=help)

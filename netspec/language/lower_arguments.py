@@ -3,29 +3,45 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from netspec import codes
-from netspec.diagnostics import DiagnosticSink, Span
+from netspec.diagnostics import Span
 from netspec.language import syntax as S
 from netspec.language.evaluate import ValueError_, evaluate
+from netspec.language.lower_graph import GraphBuilder
 from netspec.language.names import name_problem
 from netspec.language.scope import Frame
 from netspec.layers import catalog
 from netspec.layers.catalog import LayerKind, LayerSpec
+from netspec.layers.core import INPUT
 from netspec.layers.resolve import INVALID, ArgumentProblem, bind_arguments, suggestion
 
 # Keyword arguments that are not layer arguments: the layer's name and Keras' input forms.
 RESERVED_KEYWORDS = ("name", "input_shape", "input_dim", "batch_size", "batch_input_shape")
 
 
-class ArgumentLowering:
-    """Mixin of the model lowering: binds arguments and names layers (Keras' counters)."""
+@dataclass(frozen=True)
+class BoundCall:
+    """A call's arguments bound to a kind: the values, which were given, the layer's name,
+    whether all are usable, and where each argument stands (by its name)."""
 
-    sink: DiagnosticSink
-    counters: dict[str, int]
-    names: dict[str, Span]
-    last_arg_spans: dict[str, Span]
+    args: dict[str, Any]
+    explicit: frozenset[str]
+    name: str
+    valid: bool
+    spans: dict[str, Span]
+
+
+class ArgumentBinder:
+    """Binds the calls of one model to layer kinds and blocks, and names its layers as Keras
+    does (a counter per class prefix; names unique in the model)."""
+
+    def __init__(self, builder: GraphBuilder) -> None:
+        self.error = builder.error
+        self.counters: dict[str, int] = {}
+        self.names: dict[str, Span] = {}
 
     def split_arguments(
         self, arguments: tuple[S.Argument, ...], frame: Frame, skip: int = 0
@@ -67,17 +83,17 @@ class ArgumentLowering:
 
         def hook(call: S.Call, env: Mapping[str, Any]) -> LayerSpec | None:
             kind = catalog.lookup(call.name)
-            if kind is None or kind.is_merge or kind.name == "input":
+            if kind is None or kind.is_merge or kind is INPUT:
                 return None
-            args, explicit, name, valid = self.bind(kind, call, frame)
-            if not valid:
+            bound = self.bind(kind, call, frame)
+            if not bound.valid:
                 raise ValueError_(codes.WRONG_TYPE, f"invalid arguments for {kind.name}", call.span)
-            return LayerSpec(kind.name, args, name, explicit, kind)
+            return LayerSpec(kind.name, bound.args, bound.name, bound.explicit, kind)
 
         return hook
 
-    def bind(self, kind: LayerKind, call: S.Value, frame: Frame, *, skip: int = 0):
-        """Bind a call's arguments to `kind`. Returns (args, explicit names, layer name, valid)."""
+    def bind(self, kind: LayerKind, call: S.Value, frame: Frame, *, skip: int = 0) -> BoundCall:
+        """Bind a call's arguments to `kind`, reporting what does not fit."""
         arguments = call.arguments if isinstance(call, S.Call) else ()
         positional, keywords, pspans, kspans, ok = self.split_arguments(arguments, frame, skip)
         explicit_name: str | None = None
@@ -104,7 +120,7 @@ class ArgumentLowering:
         for problem in problems:
             self.report_argument(problem, call, pspans, kspans, frame)
         name = self.layer_name(kind, explicit_name, kspans.get("name"), call.span, frame)
-        self.last_arg_spans = {
+        spans = {
             **{kind.args[i].name: span for i, span in pspans.items() if i < len(kind.args)},
             **kspans,
         }
@@ -112,7 +128,7 @@ class ArgumentLowering:
         unusable = [
             p for p in problems if p.code not in (codes.UNKNOWN_ARGUMENT, codes.DUPLICATE_ARGUMENT)
         ]
-        return args, explicit, name, ok and not unusable
+        return BoundCall(args, explicit, name, ok and not unusable, spans)
 
     def report_argument(
         self,

@@ -2,26 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from netspec import codes
 from netspec.diagnostics import LimitExceeded, Span
 from netspec.language import syntax as S
 from netspec.language.evaluate import TensorRef, ValueError_, evaluate
-from netspec.language.ir import BlockUse, Graph
+from netspec.language.ir import BlockUse
+from netspec.language.lower_arguments import ArgumentBinder
+from netspec.language.lower_graph import GraphBuilder
 from netspec.language.scope import Frame, Scope, bound_names, scopes
 from netspec.layers import catalog
 from netspec.layers.catalog import LayerKind
 from netspec.layers.common import DTYPES, UNUSABLE_ACTIVATIONS
+from netspec.layers.core import INPUT
 from netspec.layers.resolve import did_you_mean, suggestion
 
 MAX_BLOCK_DEPTH = 32
 MAX_DIMENSION = 2**63 - 1
 
 
-class LayerLowering:
-    """Mixin of the model lowering: applies layers, merges and blocks to values."""
+# The statements' lowering of a body: (statements, scope, frame, current value) -> its value.
+BodyLowering = Callable[[tuple[S.Statement, ...], Scope, Frame, TensorRef | None], TensorRef | None]
 
-    blocks: dict[str, S.Block]
-    graph: Graph
+
+class LayerLowering:
+    """Applies layers, merges and blocks to values: one model's nodes, through its builder.
+    A block's body is lowered by `body`, the statements' own lowering."""
+
+    def __init__(
+        self,
+        builder: GraphBuilder,
+        arguments: ArgumentBinder,
+        blocks: dict[str, S.Block],
+        body: BodyLowering,
+    ) -> None:
+        self.builder = builder
+        self.arguments = arguments
+        self.blocks = blocks
+        self.body = body
+        self.error = builder.error
+        self.mark_used = builder.mark_used
+        self.no_input = builder.no_input
+        self.add_node = builder.add_node
 
     def apply(
         self,
@@ -71,14 +94,14 @@ class LayerLowering:
             return TensorRef(None)
         if kind.is_merge:
             return self.merge(kind, term, arguments, value, scope, frame, first_term)
-        if kind.name == "input":
+        if kind is INPUT:
             self.error(codes.WRONG_TYPE, "write an input as `input [shape]`", term.span, frame)
             return TensorRef(None)
         return self.layer(kind, term, arguments, value, frame)
 
     def unknown_kind(self, name: str, span: Span, scope: Scope, frame: Frame) -> None:
         if scope.bound_later(name):
-            self.used_before_bound(name, span, frame)
+            self.builder.used_before_bound(name, span, frame)
             return
         if name in UNUSABLE_ACTIVATIONS:
             reason = UNUSABLE_ACTIVATIONS[name]
@@ -102,7 +125,8 @@ class LayerLowering:
             shape_argument = keyword_values.get("input_dim")
         if shape_argument is not None:
             value = self.keras_input(shape_argument, value, frame)
-        args, explicit, name, valid = self.bind(kind, term, frame)
+        bound = self.arguments.bind(kind, term, frame)
+        args = bound.args
         if kind.fixed_activation:
             args = {**args, "activation": kind.fixed_activation}
         if value is None:
@@ -110,8 +134,10 @@ class LayerLowering:
             return TensorRef(None)
         if value.node is None:
             return TensorRef(None)
-        node = self.add_node(kind, args, (value.node,), term.span, frame, name, explicit, valid)
-        node.arg_spans = self.last_arg_spans
+        node = self.add_node(
+            kind, args, (value.node,), term.span, frame, bound.name, bound.explicit, bound.valid
+        )
+        node.arg_spans = bound.spans
         return TensorRef(node.id)
 
     def keras_input(
@@ -152,7 +178,7 @@ class LayerLowering:
                 break
             inputs.append(tensor)
             skip += 1
-        args, explicit, name, valid = self.bind(kind, term, frame, skip=skip)
+        bound = self.arguments.bind(kind, term, frame, skip=skip)
         count = len(inputs)
         if count < kind.min_inputs or count > kind.max_inputs:
             wanted = (
@@ -170,9 +196,16 @@ class LayerLowering:
         if any(i is None or i.node is None for i in inputs):
             return TensorRef(None)
         node = self.add_node(
-            kind, args, tuple(i.node for i in inputs), term.span, frame, name, explicit, valid
+            kind,
+            bound.args,
+            tuple(i.node for i in inputs),
+            term.span,
+            frame,
+            bound.name,
+            bound.explicit,
+            bound.valid,
         )
-        node.arg_spans = self.last_arg_spans
+        node.arg_spans = bound.spans
         return TensorRef(node.id)
 
     def tensor_argument(self, value: S.Value, scope: Scope, frame: Frame) -> TensorRef | None:
@@ -187,7 +220,7 @@ class LayerLowering:
                 return None
             known_kind = catalog.lookup(value.name) is not None or value.name in self.blocks
             if scope.bound_later(value.name) or not known_kind:
-                self.unbound(value, scope, frame)
+                self.builder.unbound(value, scope, frame)
                 return TensorRef(None)
         return None
 
@@ -202,7 +235,7 @@ class LayerLowering:
             return TensorRef(None)
         if len(frame.stack) >= MAX_BLOCK_DEPTH:
             raise LimitExceeded(f"blocks nested more than {MAX_BLOCK_DEPTH} deep", term.span)
-        env = self.block_env(block, term, arguments, frame)
+        env = self.arguments.block_env(block, term, arguments, frame)
         if env is None:
             return TensorRef(None)
         if value is None:
@@ -279,12 +312,10 @@ class LayerLowering:
                 frame,
             )
             valid = False
-        kind = catalog.lookup("input")
-        assert kind is not None
-        layer_name = self.layer_name(kind, name, None, term.span, frame)
+        layer_name = self.arguments.layer_name(INPUT, name, None, term.span, frame)
         explicit = frozenset({"shape", "name"} if name else {"shape"})
         node = self.add_node(
-            kind,
+            INPUT,
             {"shape": tuple(shape), "dtype": dtype},
             (),
             term.span,
@@ -293,5 +324,5 @@ class LayerLowering:
             explicit,
             valid,
         )
-        self.graph.inputs.append(node.id)
+        self.builder.graph.inputs.append(node.id)
         return TensorRef(node.id)

@@ -1,0 +1,108 @@
+"""One model's IR graph as lowering builds it, with the bookkeeping of its diagnostics: which
+values are used, which names were used before their binding, whether the missing input was said."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from netspec import codes
+from netspec.diagnostics import DiagnosticSink, LimitExceeded, Span
+from netspec.language import syntax as S
+from netspec.language.evaluate import TensorRef
+from netspec.language.ir import Graph, Node
+from netspec.language.scope import Frame, Scope, block_notes, scopes
+from netspec.layers.catalog import LayerKind
+from netspec.layers.resolve import suggestion
+
+MAX_NODES = 20_000  # per model
+
+
+class GraphBuilder:
+    """The graph of one model and everything lowering reports about it."""
+
+    def __init__(self, model: S.Model, sink: DiagnosticSink, path: str) -> None:
+        self.model = model
+        self.sink = sink
+        self.graph = Graph(model.name, path, model.span, model.name_span)
+        self.reported_no_input = False
+        self.used: set[int] = set()
+        # Names used before their binding (NS009): the binding then counts as used.
+        self.early_uses: set[str] = set()
+
+    def mark_used(self, ref: TensorRef | None) -> None:
+        if ref is not None and ref.node is not None:
+            self.used.add(ref.node)
+
+    def report_unused(self) -> None:
+        """NS010: a value that no layer takes and that is not an output (a dangling branch)."""
+        consumers = self.graph.consumers()
+        outputs = set(self.graph.outputs)
+        for node in self.graph.nodes:
+            if consumers[node.id] or node.id in outputs or node.id in self.used:
+                continue
+            what = f"`{node.binding}`" if node.binding else f"the value of {node.name}"
+            self.sink.error(
+                codes.UNUSED_VALUE,
+                f"{what} is never used: it feeds no layer and is not an output",
+                node.span,
+                notes=block_notes(node.origin),
+                help="use it, list it in `output`, or remove it",
+            )
+
+    def used_before_bound(self, name: str, span: Span, frame: Frame) -> None:
+        self.error(codes.USED_BEFORE_BOUND, f"`{name}` is used before it is bound", span, frame)
+        self.early_uses.add(name)  # its binding then counts as used: one report, not two
+
+    def unbound(self, word: S.Word, scope: Scope, frame: Frame) -> None:
+        """Report a name that stands for no value: bound further down (NS009) or nowhere (NS002)."""
+        if scope.bound_later(word.name):
+            self.used_before_bound(word.name, word.span, frame)
+            return
+        known = [n for s in scopes(scope) for n in s.names]
+        message = f"unknown name `{word.name}`" + suggestion(word.name, known)
+        self.error(codes.UNKNOWN_NAME, message, word.span, frame)
+
+    def add_node(
+        self,
+        kind: LayerKind,
+        args: dict[str, Any],
+        inputs: tuple[int, ...],
+        span: Span,
+        frame: Frame,
+        name: str,
+        explicit: frozenset[str] = frozenset(),
+        valid: bool = True,
+    ) -> Node:
+        if len(self.graph.nodes) >= MAX_NODES:
+            raise LimitExceeded(f"model {self.model.name} has more than {MAX_NODES:,} layers", span)
+        node = Node(
+            id=len(self.graph.nodes),
+            name=name,
+            kind=kind,
+            args=args,
+            inputs=inputs,
+            span=span,
+            origin=frame.origin,
+            explicit=explicit,
+            auto_named="name" not in explicit,
+            valid=valid,
+        )
+        self.graph.nodes.append(node)
+        return node
+
+    def no_input(self, span: Span, frame: Frame) -> None:
+        if self.reported_no_input:
+            return
+        self.reported_no_input = True
+        self.error(
+            codes.MISSING_INPUT,
+            f"no input before this layer: model {self.model.name} has no input shape",
+            span,
+            frame,
+            help="start the model with `input [shape]`, or give the first layer input_shape=[...]",
+        )
+
+    def error(
+        self, code: str, message: str, span: Span, frame: Frame, help: str | None = None
+    ) -> None:
+        self.sink.error(code, message, span, notes=block_notes(frame.origin), help=help)
