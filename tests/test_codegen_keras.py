@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,9 @@ from generated import (
     make_inputs,
     randomise_keras_weights,
 )
+
+from netspec.layers import catalog
+from netspec.targets.keras import registry
 
 keras = pytest.importorskip("keras")
 
@@ -61,3 +65,28 @@ def test_keras_weights_round_trip_through_the_npz_file(spec_path: Path, tmp_path
             np.testing.assert_array_equal(
                 keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b)
             )
+
+
+FRONT_END = ("netspec.api", "netspec.language.parser", "netspec.language.lower")
+
+
+def test_the_keras_target_reads_checked_graphs_only() -> None:
+    """No module of the Keras target imports the front end: netspec.api parses and checks."""
+    for path in Path(registry.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for name in names:
+                assert not name.startswith(FRONT_END), f"{path.name} imports {name}"
+
+
+def test_a_wrapped_layer_is_written_by_its_own_kinds_generator() -> None:
+    lstm = catalog.LayerSpec("lstm", {"units": 8}, "lstm", frozenset())
+    wrapper = catalog.lookup("bidirectional")
+    call = registry.layer_call(wrapper, {"layer": lstm}, frozenset(), "bidirectional")
+    inner = registry.GENERATORS["lstm"](catalog.lookup("lstm"), lstm.args, lstm.explicit, "lstm")
+    assert call == f"keras.layers.Bidirectional({inner}, name='bidirectional')"

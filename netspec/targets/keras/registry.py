@@ -1,0 +1,190 @@
+"""The Keras target's registry: each layer kind's generator, which writes its constructor call.
+
+Almost every kind is `keras.layers.<the catalog's Keras class>(<arguments>)`, so most entries
+share `keras_layer`; the arguments' order, defaults and value kinds all come from the catalog.
+The rendering of argument values lives here too: a wrapper's `layer` argument is itself a layer
+call, written by its own kind's generator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from netspec.layers import catalog, core
+from netspec.layers.base import COMMON_ARGS
+from netspec.layers.catalog import Arg, CallValue, LayerKind, LayerSpec, ValueKind
+from netspec.targets.base import GenerationError
+from netspec.targets.literals import camel, py_literal
+
+# (kind, resolved arguments, the names the spec gave, layer name) -> the constructor call.
+LayerGenerator = Callable[[LayerKind, Mapping[str, Any], frozenset[str], str], str]
+
+# Keras class names that are not the CamelCase of the snake_case name.
+_CLASS_NAMES = {
+    "l1": "L1",
+    "l2": "L2",
+    "l1_l2": "L1L2",
+    "kl_divergence": "KLDivergence",
+    "sgd": "SGD",
+    "rmsprop": "RMSprop",
+    "adamw": "AdamW",
+    "auc": "AUC",
+    "mse": "MeanSquaredError",
+    "mae": "MeanAbsoluteError",
+    "mape": "MeanAbsolutePercentageError",
+    "msle": "MeanSquaredLogarithmicError",
+    "f1_score": "F1Score",
+}
+_CALL_MODULES = {
+    ValueKind.INITIALIZER: "keras.initializers",
+    ValueKind.REGULARIZER: "keras.regularizers",
+    ValueKind.CONSTRAINT: "keras.constraints",
+}
+
+
+def class_name(name: str) -> str:
+    return _CLASS_NAMES.get(name.lower(), camel(name))
+
+
+def call_expression(module: str, value: CallValue | str) -> str:
+    """`l2(1e-4)` -> `keras.regularizers.L2(0.0001)`; a bare name stays a string."""
+    if isinstance(value, str):
+        return py_literal(value)
+    args = [keras_value(v) for v in value.args]
+    args += [f"{key}={keras_value(v)}" for key, v in value.kwargs]
+    return f"{module}.{class_name(value.name)}({', '.join(args)})"
+
+
+def keras_value(value: Any, arg: Arg | None = None) -> str:
+    """Python source for one value, in the form Keras takes for `arg` when one is given."""
+    if arg is not None and arg.kind is ValueKind.PADDING_PAIRS and arg.rank == 1:
+        # ZeroPadding1D and Cropping1D take one (before, after) pair, not a tuple of pairs.
+        return py_literal(value[0])
+    if isinstance(value, LayerSpec):
+        kind = catalog.lookup(value.kind)
+        assert kind is not None, value.kind
+        return layer_call(kind, value.args, value.explicit, value.name)
+    if isinstance(value, CallValue):
+        module = _CALL_MODULES.get(arg.kind) if arg is not None else None
+        return call_expression(module or "keras", value)
+    return py_literal(value)
+
+
+def constructor_args(
+    kind: LayerKind, args: Mapping[str, Any], explicit: frozenset[str], name: str
+) -> str:
+    """Required arguments by position, then the explicitly given ones by keyword, then the name."""
+    parts: list[str] = []
+    if kind.fixed_activation:
+        parts.append(py_literal(kind.fixed_activation))
+    for arg in (*kind.args, *COMMON_ARGS):
+        if arg.name not in explicit and not arg.required:
+            continue
+        if arg.name not in args:
+            continue
+        rendered = keras_value(args[arg.name], arg)
+        parts.append(rendered if arg.required else f"{arg.name}={rendered}")
+    parts.append(f"name={py_literal(name)}")
+    return ", ".join(parts)
+
+
+# ---- the generators ------------------------------------------------------------------------
+
+
+def keras_layer(
+    kind: LayerKind, args: Mapping[str, Any], explicit: frozenset[str], name: str
+) -> str:
+    """`keras.layers.<Class>(...)` with the catalog's class: `Activation("tanh")` for an
+    activation function written as a layer."""
+    return f"keras.layers.{kind.keras_class}({constructor_args(kind, args, explicit, name)})"
+
+
+def keras_input(
+    kind: LayerKind, args: Mapping[str, Any], explicit: frozenset[str], name: str
+) -> str:
+    """`keras.Input(...)`, the symbolic tensor a model starts from, rather than its InputLayer."""
+    shape = py_literal(tuple(args["shape"]))
+    dtype = py_literal(args["dtype"])
+    return f"keras.Input(shape={shape}, dtype={dtype}, name={py_literal(name)})"
+
+
+GENERATORS: Mapping[str, LayerGenerator] = MappingProxyType(
+    {
+        "input": keras_input,
+        "dense": keras_layer,
+        "embedding": keras_layer,
+        "activation": keras_layer,
+        "relu": keras_layer,
+        "leaky_relu": keras_layer,
+        "elu": keras_layer,
+        "softmax": keras_layer,
+        "prelu": keras_layer,
+        "dropout": keras_layer,
+        "spatial_dropout1d": keras_layer,
+        "spatial_dropout2d": keras_layer,
+        "gaussian_noise": keras_layer,
+        "gaussian_dropout": keras_layer,
+        "flatten": keras_layer,
+        "reshape": keras_layer,
+        "permute": keras_layer,
+        "repeat_vector": keras_layer,
+        "rescaling": keras_layer,
+        "masking": keras_layer,
+        "conv1d": keras_layer,
+        "conv2d": keras_layer,
+        "conv3d": keras_layer,
+        "depthwise_conv2d": keras_layer,
+        "separable_conv2d": keras_layer,
+        "conv1d_transpose": keras_layer,
+        "conv2d_transpose": keras_layer,
+        "max_pool1d": keras_layer,
+        "max_pool2d": keras_layer,
+        "avg_pool1d": keras_layer,
+        "avg_pool2d": keras_layer,
+        "global_avg_pool1d": keras_layer,
+        "global_avg_pool2d": keras_layer,
+        "global_max_pool1d": keras_layer,
+        "global_max_pool2d": keras_layer,
+        "zero_pad1d": keras_layer,
+        "zero_pad2d": keras_layer,
+        "cropping1d": keras_layer,
+        "cropping2d": keras_layer,
+        "upsampling1d": keras_layer,
+        "upsampling2d": keras_layer,
+        "batch_norm": keras_layer,
+        "layer_norm": keras_layer,
+        "group_norm": keras_layer,
+        "unit_norm": keras_layer,
+        "simple_rnn": keras_layer,
+        "lstm": keras_layer,
+        "gru": keras_layer,
+        "bidirectional": keras_layer,
+        "time_distributed": keras_layer,
+        "add": keras_layer,
+        "subtract": keras_layer,
+        "multiply": keras_layer,
+        "average": keras_layer,
+        "maximum": keras_layer,
+        "minimum": keras_layer,
+        "concat": keras_layer,
+        "dot": keras_layer,
+        # Activation functions written as layers (`tanh`, `gelu`, ...): Activation("<name>").
+        **{kind.name: keras_layer for kind in core.ACTIVATION_LAYERS},
+    }
+)
+
+# Kinds Keras cannot build, with the reason users read: none, as the catalog follows Keras.
+UNSUPPORTED: Mapping[str, str] = MappingProxyType({})
+
+
+def layer_call(
+    kind: LayerKind, args: Mapping[str, Any], explicit: frozenset[str], name: str
+) -> str:
+    """The constructor call of one layer, written by its kind's generator."""
+    generator = GENERATORS.get(kind.name)
+    if generator is None:
+        reason = UNSUPPORTED.get(kind.name, "the Keras target has no generator for it")
+        raise GenerationError(f"{name}: {kind.name} cannot be generated for Keras: {reason}")
+    return generator(kind, args, explicit, name)
