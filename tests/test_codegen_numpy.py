@@ -29,6 +29,7 @@ from netspec.api import generate_source
 from netspec.language.names import camel_case
 from netspec.layers.catalog import LayerSpec, all_kinds
 from netspec.targets.base import GenerationError, format_python
+from netspec.targets.numpy import registry
 
 keras = pytest.importorskip("keras")
 
@@ -329,3 +330,48 @@ def test_the_batch_is_never_looped_over(tmp_path: Path) -> None:
     whole = model(x)
     one_by_one = np.concatenate([model(x[i : i + 1]) for i in range(3)])
     np.testing.assert_allclose(whole, one_by_one, rtol=1e-6, atol=1e-6)
+
+
+# Generators that read the catalog's weights wrongly: a bug of netspec, which must fail loudly
+# rather than render `None` where a weight belongs.
+MISREAD_WEIGHTS = {
+    "misspelt": lambda site: site.layer(
+        site.call("dense", site.weight("kernal"), site.weight("bias"))
+    ),
+    "left out": lambda site: site.layer(
+        site.call("dense", site.weight("kernel"), site.weight("bias", present=False))
+    ),
+}
+MISREAD_NAME = {"misspelt": "`kernal`", "left out": "`bias`"}
+
+
+@pytest.mark.parametrize("case", sorted(MISREAD_WEIGHTS))
+def test_a_weight_name_the_catalog_does_not_list_fails_loudly(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(registry.GENERATORS, "dense", MISREAD_WEIGHTS[case])
+    spec = "model m {\n    input [4]\n    dense(2, name=head)\n}\n"
+    with pytest.raises(GenerationError) as error:
+        generate_source(spec, "weights.ns", "numpy")
+    message = str(error.value)
+    assert message.startswith("internal error:")
+    assert "`head`" in message and MISREAD_NAME[case] in message
+
+
+FRONT_END = ("netspec.api", "netspec.language.parser", "netspec.language.lower")
+
+
+def test_the_numpy_target_imports_no_front_end_and_nothing_lazily() -> None:
+    for path in sorted((ROOT / "netspec" / "targets" / "numpy").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        top_level = {id(node) for node in tree.body}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [f"{node.module}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            where = f"{path.name}:{node.lineno}"
+            assert id(node) in top_level, f"{where}: an import inside a function"
+            assert not [n for n in names if n.startswith(FRONT_END)], where

@@ -37,7 +37,7 @@ class Node:
 
     @property
     def is_input(self) -> bool:
-        return self.kind.name == "input"
+        return self.kind.max_inputs == 0  # only `input` takes no value in
 
     def inner_layers(self) -> Iterator[LayerSpec]:
         for value in self.args.values():

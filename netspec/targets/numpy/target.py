@@ -1,7 +1,8 @@
 """The NumPy target: per model a class whose `__call__` runs inference with numpy alone.
 
-Python decides everything here (names, weights, masks, which helper functions a module needs);
-templates/numpy.py.jinja and numpy_layers.jinja only lay the result out.
+Python decides everything here (names, weights, masks, which helper functions a module needs,
+each layer's expression through the generators of registry.py); templates/numpy.py.jinja gives
+the module its shape and defines the helpers.
 """
 
 from __future__ import annotations
@@ -12,16 +13,14 @@ from typing import Any
 from netspec.check.shapes import CheckedGraph
 from netspec.language.ir import Node
 from netspec.language.names import camel_case
+from netspec.layers.base import LayerKind
+from netspec.layers.catalog import lookup
 from netspec.layers.common import format_shape
+from netspec.layers.traits import MaskFlow, Wrapper
+from netspec.targets.base import GenerationError
 from netspec.targets.literals import py_literal
-from netspec.targets.numpy.ops import (
-    CORE_BUILDERS,
-    NumpyLayer,
-    Site,
-    Unsupported,
-    build_time_distributed,
-)
-from netspec.targets.numpy.spatial import SPATIAL_BUILDERS
+from netspec.targets.numpy.registry import build_layer
+from netspec.targets.numpy.site import NumpyLayer, Site, Unsupported, WeightMismatch
 
 # Every helper the template can define, in the order it defines them, with what each one calls.
 HELPERS: dict[str, tuple[str, ...]] = {
@@ -87,23 +86,24 @@ HELPERS: dict[str, tuple[str, ...]] = {
     "dot": (),
 }
 
-BUILDERS = {**CORE_BUILDERS, **SPATIAL_BUILDERS}
-
 # Names the generated module uses besides the helpers; a layer named so gets another local name.
 _MODULE_NAMES = frozenset({"np", "weights", "self", "step"} | {f"_{h}" for h in HELPERS})
 
-# How a Keras mask travels (the NumPy target follows it into the layers whose output it changes).
-_MASK_KEEPERS = frozenset(
-    {
-        "activation", "relu", "leaky_relu", "elu", "prelu", "softmax", "dense", "dropout",
-        "spatial_dropout1d", "spatial_dropout2d", "gaussian_noise", "gaussian_dropout",
-        "batch_norm", "layer_norm", "group_norm", "unit_norm", "rescaling",
-    }
-)  # fmt: skip
-_MASK_USERS = frozenset(
-    {"simple_rnn", "lstm", "gru", "bidirectional", "softmax", "global_avg_pool1d"}
-)
-_MASK_MERGES = frozenset({"add", "subtract", "multiply", "average", "maximum", "minimum"})
+
+def _reads_mask(kind: LayerKind) -> bool:
+    """Whether what `kind` computes at inference depends on the mask it receives (batch norm
+    reads one for its batch statistics only; inference uses its moving ones)."""
+    return kind.traits.mask.reads_at_inference
+
+
+def _takes_mask(kind: LayerKind) -> bool:
+    """A kind that reads the mask it receives, or hands it to its inner layer on each step."""
+    return _reads_mask(kind) or kind.traits.wrapper is Wrapper.PER_STEP
+
+
+def _makes_mask(node: Node) -> bool:
+    makes = node.kind.traits.mask.makes
+    return makes is True or (isinstance(makes, str) and bool(node.args[makes]))
 
 
 @dataclass(frozen=True)
@@ -161,9 +161,7 @@ class _Locals:
         return name
 
 
-def _error(checked: CheckedGraph, node: Node, reason: str) -> Exception:
-    from netspec.targets.base import GenerationError
-
+def _error(checked: CheckedGraph, node: Node, reason: str) -> GenerationError:
     where = f"{checked.graph.path}:{node.span.line}"
     return GenerationError(
         f"{where}: layer `{node.name}` ({node.kind.name}): the numpy target cannot generate it: "
@@ -184,25 +182,12 @@ def _fill(key: str) -> str:
     return "ones" if key.rsplit("/", 1)[-1] in _ONES else "zeros"
 
 
-def build_layer(site: Site) -> NumpyLayer:
-    """The NumpyLayer for one site; time_distributed builds its inner layer the same way."""
-    name = site.kind.name
-    if name == "time_distributed":
-        return build_time_distributed(site, build_layer)
-    builder = BUILDERS.get(name)
-    if builder is None and site.kind.fixed_activation:
-        builder = BUILDERS["activation"]
-    if builder is None:
-        raise Unsupported(f"no numpy code for `{name}` layers")
-    return builder(site)
-
-
 def _mask_in(checked: CheckedGraph, node: Node, masks: dict[int, Mask]) -> str:
     """The mask expression a mask-using layer receives ('' for none)."""
+    if not _takes_mask(node.kind):
+        return ""
     found = [masks.get(i) for i in node.inputs]
     first = found[0] if found else None
-    if node.kind.name not in _MASK_USERS and node.kind.name != "time_distributed":
-        return ""
     if isinstance(first, _Unknown):
         raise _error(
             checked,
@@ -210,10 +195,11 @@ def _mask_in(checked: CheckedGraph, node: Node, masks: dict[int, Mask]) -> str:
             f"it receives the mask that `{first.layer}` makes, which the numpy "
             "target does not compute",
         )
-    if node.kind.name == "time_distributed":
+    if node.kind.traits.wrapper is Wrapper.PER_STEP:
         # Keras hands each step's mask to the inner layer; only a mask-using one changes values.
         inner = node.args["layer"].kind
-        if first and (inner in _MASK_USERS or inner == "time_distributed"):
+        inner_kind = lookup(inner)
+        if first and inner_kind is not None and _takes_mask(inner_kind):
             raise _error(checked, node, f"it passes a mask to its inner `{inner}` layer")
         return ""
     return first or ""
@@ -221,17 +207,17 @@ def _mask_in(checked: CheckedGraph, node: Node, masks: dict[int, Mask]) -> str:
 
 def _mask_out(node: Node, masks: list[Mask], made: str) -> tuple[Mask, str]:
     """The mask of a layer's output and, for a merge, the expression combining its inputs'."""
-    kind = node.kind.name
+    flow = node.kind.traits.mask.flow
     first = masks[0] if masks else None
     if made:
         return made, ""
-    if kind in _MASK_KEEPERS or node.kind.fixed_activation or kind == "time_distributed":
+    if flow is MaskFlow.KEEPS:
         return first, ""
-    if kind in ("simple_rnn", "lstm", "gru"):
-        return (first if node.args["return_sequences"] else None), ""
-    if kind == "bidirectional":
-        return (first if node.args["layer"].args["return_sequences"] else None), ""
-    if kind in _MASK_MERGES:
+    if flow is MaskFlow.SEQUENCES:
+        wrapped = node.kind.traits.wrapper is Wrapper.BOTH_DIRECTIONS
+        args = node.args["layer"].args if wrapped else node.args
+        return (first if args["return_sequences"] else None), ""
+    if flow is MaskFlow.ALL_INPUTS:
         known = [m for m in masks if m is not None]
         if not known:
             return None, ""
@@ -242,7 +228,7 @@ def _mask_out(node: Node, masks: list[Mask], made: str) -> tuple[Mask, str]:
         for other in known[1:]:
             expr = f"np.logical_and({expr}, {other})"
         return expr, expr
-    if kind == "concat" and any(m is not None for m in masks):
+    if flow is MaskFlow.ANY_INPUT and any(m is not None for m in masks):
         return _Unknown(node.name), ""
     return None, ""
 
@@ -256,20 +242,12 @@ def model_context(checked: CheckedGraph) -> NumpyModel:
     layers: list[NumpyLayer] = []
     weights: list[NumpyWeight] = []
     for node in graph.nodes:
-        if node.is_input:
-            dtype = node.args["dtype"]
-            dtype = "float32" if dtype.startswith(("float", "mixed", "bfloat")) else dtype
-            layers.append(NumpyLayer("input", local[node.id], (local[node.id],), py_literal(dtype)))
-            continue
         node_weights = checked.weights.get(node.id, [])
         access = {}
         for weight in node_weights:
             key = f"{node.name}/{weight.name}"
             weights.append(NumpyWeight(key, weight.shape, _fill(key)))
             access[weight.name] = f"weights[{py_literal(key)}]"
-        makes_mask = node.kind.name == "masking" or (
-            node.kind.name == "embedding" and node.args["mask_zero"]
-        )
         site = Site(
             kind=node.kind,
             args=node.args,
@@ -280,12 +258,17 @@ def model_context(checked: CheckedGraph) -> NumpyModel:
             weights=access,
             helpers=helpers,
             mask=_mask_in(checked, node, masks),
-            mask_var=names.take(f"{node.name}_mask") if makes_mask else "",
+            mask_var=names.take(f"{node.name}_mask") if _makes_mask(node) else "",
         )
         try:
             layer = build_layer(site)
         except Unsupported as exc:
             raise _error(checked, node, str(exc)) from None
+        except WeightMismatch as exc:
+            raise GenerationError(
+                f"internal error: layer `{node.name}` ({node.kind.name}): the numpy target and "
+                f"the layer catalog disagree: {exc}"
+            ) from None
         mask, combined = _mask_out(node, [masks.get(i) for i in node.inputs], layer.mask_var)
         if combined:
             mask_var = names.take(f"{node.name}_mask")
