@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 import re
 from typing import Any
@@ -13,7 +12,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 keras = pytest.importorskip("keras")
 
 from netspec.layers.catalog import (
-    REQUIRED,
     LayerKind,
     Linearity,
     ShapeError,
@@ -178,22 +176,6 @@ def test_shape_and_weights_match_keras(case: tuple) -> None:
 
 def test_every_kind_has_cases() -> None:
     assert {c[0] for c in CASES} == {k.name for k in KINDS}
-
-
-@pytest.mark.parametrize("kind", KINDS, ids=[k.name for k in KINDS])
-def test_arguments_follow_keras_signature(kind: LayerKind) -> None:
-    cls = getattr(keras.layers, kind.keras_class)
-    params = [
-        p
-        for p in inspect.signature(cls.__init__).parameters.values()
-        if p.name not in ("self", "name") and p.kind is not p.VAR_KEYWORD
-    ]
-    assert [a.name for a in kind.args] == [p.name for p in params]
-    for arg, param in zip(kind.args, params):
-        expected = REQUIRED if param.default is inspect.Parameter.empty else param.default
-        assert arg.default == expected, arg.name
-        if arg.default is None:
-            assert arg.nullable, arg.name
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=[k.name for k in KINDS])

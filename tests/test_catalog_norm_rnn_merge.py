@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 import re
 from dataclasses import dataclass, field
@@ -15,7 +14,6 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from netspec.layers.catalog import (  # noqa: E402
-    REQUIRED,
     LayerKind,
     LayerSpec,
     Linearity,
@@ -344,19 +342,6 @@ def test_group_norm_bad_groups() -> None:
 
 
 # ---- the entries themselves ------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("kind", OUR_KINDS, ids=lambda k: k.name)
-def test_arguments_follow_the_keras_constructor(kind: LayerKind) -> None:
-    params = list(
-        inspect.signature(getattr(keras.layers, kind.keras_class).__init__).parameters.values()
-    )
-    expected = [
-        (p.name, REQUIRED if p.default is inspect.Parameter.empty else p.default)
-        for p in params[1:]
-        if p.kind is not inspect.Parameter.VAR_KEYWORD
-    ]
-    assert [(a.name, a.default) for a in kind.args] == expected
 
 
 @pytest.mark.parametrize("kind", OUR_KINDS, ids=lambda k: k.name)

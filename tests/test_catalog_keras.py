@@ -1,0 +1,112 @@
+"""Every catalog kind against its real Keras 3 constructor: argument names, positional order and
+defaults, in one test over all kinds."""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+keras = pytest.importorskip("keras")
+
+import netspec
+from netspec.layers.base import COMMON_ARGS, REQUIRED, LayerKind
+from netspec.layers.catalog import all_kinds
+
+# Arguments of Keras' base `Layer`: the catalog states them once, in COMMON_ARGS, and lowering
+# gives `name`. SpatialDropout*D and the pooling classes repeat some of them in their signatures.
+BASE_ARGS = frozenset({arg.name for arg in COMMON_ARGS} | {"name"})
+
+_QUANTIZATION = (
+    "a keras.quantizers config object, which acts only under a quantized dtype policy "
+    "(int8, int4, float8), and netspec's dtypes have none"
+)
+# Keras arguments the catalog leaves out on purpose, with the reason; netspec answers NS003.
+LEFT_OUT: dict[str, tuple[tuple[str, ...], str]] = {
+    "dense": (("quantization_config",), _QUANTIZATION),
+    "embedding": (("quantization_config",), _QUANTIZATION),
+    # `input [SHAPE] DTYPE` is keras.Input(shape, dtype); it is a statement, not a call, so only
+    # the names matter, not the positions of what it leaves out.
+    "input": (
+        ("batch_size", "sparse", "ragged", "batch_shape", "tensor", "optional"),
+        "the input statement states a shape and a dtype: the batch stays open, the tensor dense",
+    ),
+}
+
+# Keras defaults that mean something other than what they say, read as netspec states them.
+READ_AS: dict[tuple[str, str], Any] = {
+    # keras.Input(shape=None) raises "You must pass a `shape` argument" (there is no batch_shape).
+    ("input", "shape"): REQUIRED,
+    # keras.Input(dtype=None) is keras.config.floatx(), float32 out of the box; the generated
+    # code always passes the dtype, so the user's keras.json cannot change it.
+    ("input", "dtype"): "float32",
+}
+
+
+def keras_constructor(kind: LayerKind) -> Callable[..., Any]:
+    """What a spec's layer of this kind becomes in Keras: `input [SHAPE]` is a keras.Input call."""
+    if kind.name == "input":
+        return keras.Input
+    return getattr(keras.layers, kind.keras_class)
+
+
+def keras_parameters(kind: LayerKind) -> list[inspect.Parameter]:
+    """The constructor's own parameters, in order: no self, **kwargs or base Layer arguments
+    (unless the kind states one itself, as input states its dtype)."""
+    constructor = keras_constructor(kind)
+    function = constructor.__init__ if inspect.isclass(constructor) else constructor
+    return [
+        param
+        for param in inspect.signature(function).parameters.values()
+        if param.name != "self"
+        and param.kind not in (param.VAR_POSITIONAL, param.VAR_KEYWORD)
+        and (param.name not in BASE_ARGS or kind.arg(param.name) is not None)
+    ]
+
+
+def described(name: str, default: Any) -> tuple[str, str, Any]:
+    # The type too: 0 == 0.0 == False, but the generated code and the docs show the literal.
+    return (name, type(default).__name__, default)
+
+
+@pytest.mark.parametrize("kind", all_kinds(), ids=lambda kind: kind.name)
+def test_arguments_are_the_keras_constructor(kind: LayerKind) -> None:
+    params = keras_parameters(kind)
+    if kind.fixed_activation:
+        # `tanh` is Activation("tanh"): the one argument is given by the kind itself.
+        assert kind.keras_class == "Activation"
+        params = [param for param in params if param.name != "activation"]
+    left_out, _reason = LEFT_OUT.get(kind.name, ((), ""))
+    keras_names = [param.name for param in params]
+    assert set(left_out) <= set(keras_names), "LEFT_OUT names an argument Keras does not have"
+    kept = [param for param in params if param.name not in left_out]
+    if left_out and kind.name != "input":
+        # Only trailing arguments may be left out, or a positional call would bind differently.
+        assert keras_names[: len(kept)] == [param.name for param in kept]
+    expected = []
+    for param in kept:
+        default = REQUIRED if param.default is inspect.Parameter.empty else param.default
+        expected.append(described(param.name, READ_AS.get((kind.name, param.name), default)))
+    assert [described(arg.name, arg.default) for arg in kind.args] == expected
+
+
+def test_allow_lists_name_catalog_kinds() -> None:
+    names = {kind.name for kind in all_kinds()}
+    assert set(LEFT_OUT) <= names
+    assert {kind for kind, _ in READ_AS} <= names
+
+
+def test_embedding_weights_keep_keras_positions_and_only_none_passes() -> None:
+    """Keras' Embedding takes `weights` 7th, so `lora_rank` is the 8th positional argument."""
+    layer = keras.layers.Embedding(10, 4, "uniform", None, None, False, None, 2)
+    assert layer.lora_rank == 2
+    spec = (
+        "model m {\n  input [5] int32\n  embedding(10, 4, uniform, None, None, false, None, 2)\n}\n"
+    )
+    assert netspec.lint_source(spec) == []
+    refused = netspec.lint_source(spec.replace("None, 2)", "(1, 2), 2)"))
+    assert [(d.code, "weights" in d.message) for d in refused] == [("NS102", True)]
