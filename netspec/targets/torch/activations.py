@@ -41,7 +41,10 @@ _EXPRESSIONS: dict[str, Callable[[str, int], str]] = {
     "squareplus": lambda e, d: f"_squareplus({e})",
     "sparsemax": lambda e, d: f"_sparsemax({e}, dim={d})",
 }
-_HELPERS = {"sparse_plus", "sparse_sigmoid", "squareplus", "sparsemax"}
+# The activations computed by a function the generated module defines (see torch.py.jinja).
+_HELPERS = {
+    name: f"_{name}" for name in ("sparse_plus", "sparse_sigmoid", "squareplus", "sparsemax")
+}
 
 # name -> (torch module class, its arguments) for activations written as layers; `{d}` is the
 # torch dim of the spec's last axis. The others are written as expressions in forward.
@@ -85,7 +88,7 @@ def activation_expr(name: str | None, expr: str, rank: int, e: Emitter) -> str:
         return expr
     _check(name, e.name)
     if name in _HELPERS:
-        e.helper(name)
+        e.helper(_HELPERS[name])
     return _EXPRESSIONS[name](expr, torch_dim(-1, rank))
 
 
@@ -103,7 +106,7 @@ def gen_activation(e: Emitter) -> None:
     dim = torch_dim(-1, e.out_rank)
     if name in _MODULES:
         cls, args = _MODULES[name]
-        module = e.module(cls, args.format(d=dim), macro="activation")
+        module = e.module(cls, args.format(d=dim))
         e.assign(f"{module}({e.x})")
     else:
         e.assign(activation_expr(name, e.x, e.out_rank, e))
@@ -121,7 +124,7 @@ def gen_relu(e: Emitter) -> None:
     elif threshold == 0 and cap is None:
         module = e.module("nn.LeakyReLU", repr(float(slope)))
     else:
-        e.helper("relu")
+        e.helper("_relu")
         e.assign(
             f"_relu({e.x}, negative_slope={float(slope)!r}, max_value={cap!r}, "
             f"threshold={float(threshold)!r})"
@@ -160,11 +163,11 @@ def gen_prelu(e: Emitter) -> None:
     channels = e.in_shape[-1]
     per_channel = alpha.shape in ((channels,), (1, 1, channels)) and e.in_rank in (1, 3)
     if per_channel:
-        module = e.module("nn.PReLU", f"{channels}", macro="prelu")
+        module = e.module("nn.PReLU", f"{channels}")
         e.weight("alpha", ("weight",), "reshape", "alpha_initializer")
     else:
-        e.helper("prelu")
-        module = e.module("PReLU", py_shape(alpha.shape, e.in_rank), macro="prelu")
+        e.helper("PReLU")
+        module = e.module("PReLU", py_shape(alpha.shape, e.in_rank))
         e.weight(
             "alpha",
             ("weight",),

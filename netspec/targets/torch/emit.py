@@ -19,6 +19,24 @@ from netspec.targets.literals import py_literal
 
 IMAGE_RANK = 3  # spec rank (batch excluded) of the tensors held channels first
 
+# The functions and classes torch.py.jinja defines when a generator asks for them by name.
+HELPERS = frozenset(
+    {
+        "_same_padding",
+        "_relu",
+        "_sparse_plus",
+        "_sparse_sigmoid",
+        "_squareplus",
+        "_sparsemax",
+        "GaussianNoise",
+        "GaussianDropout",
+        "PReLU",
+        "SeparableConv2d",
+        "KerasCrossEntropy",
+        "KerasBinaryCrossEntropy",
+    }
+)
+
 
 # ---- layouts -------------------------------------------------------------------------------
 
@@ -76,14 +94,17 @@ def dims_literal(dims: Sequence[int]) -> str:
 
 @dataclass(frozen=True)
 class TorchModule:
-    """One attribute made in `__init__`: `self.<attr> = <macro's rendering>`."""
+    """One attribute made in `__init__`: `self.<attr> = <cls>(<args>)`."""
 
     attr: str
-    macro: str  # the layer kind's macro in torch_layers.jinja
-    cls: str  # the torch class, for macros whose class depends on the arguments
+    cls: str  # the torch class: `nn.Linear`, or a helper class of the module (`GaussianNoise`)
     args: str  # the constructor's arguments, rendered
     frozen: bool = False  # trainable=false: requires_grad_(False)
     fixed: tuple[str, ...] = ()  # parameters Keras does not have (center=false): held constant
+
+    @property
+    def constructor(self) -> str:
+        return f"{self.cls}({self.args})"
 
 
 @dataclass(frozen=True)
@@ -136,11 +157,16 @@ class LayerView:
         return LayerView(kind, spec.args, spec.name)
 
 
+Generator = Callable[["Emitter"], None]
+
+
 @dataclass
 class ModelBuilder:
     """Everything one model's forward pass and `__init__` collect."""
 
     taken: set[str]  # identifiers the forward pass may not use for temporaries
+    # The target's registry lookup: a wrapper generates its inner layer through it.
+    generator_for: Callable[[LayerKind], Generator]
     modules: list[TorchModule] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     helpers: set[str] = field(default_factory=set)
@@ -154,9 +180,6 @@ class ModelBuilder:
             counter += 1
             name = f"{hint}_{counter}"
         return name
-
-
-Generator = Callable[["Emitter"], None]
 
 
 class Emitter:
@@ -218,11 +241,10 @@ class Emitter:
         return GenerationError(f"{self.name}: {reason}")
 
     # -- writing --
-    def module(self, cls: str, args: str, macro: str | None = None) -> str:
-        """Make `self.<attr>` in `__init__`; returns `self.<attr>` for the forward pass."""
-        self.builder.modules.append(
-            TorchModule(self.attr, macro or self.view.kind.name, cls, args, self.frozen)
-        )
+    def module(self, cls: str, args: str) -> str:
+        """Make `self.<attr> = cls(args)` in `__init__`; returns `self.<attr>` for the forward
+        pass."""
+        self.builder.modules.append(TorchModule(self.attr, cls, args, self.frozen))
         return f"self.{self.attr}"
 
     def fix(self, params: Sequence[str]) -> None:
@@ -241,6 +263,9 @@ class Emitter:
         return self.builder.temp(hint)
 
     def helper(self, name: str) -> None:
+        """Have the module define the helper function or class `name` (one of HELPERS)."""
+        if name not in HELPERS:  # the template would not define it: never write broken code
+            raise self.fail(f"internal error: torch.py.jinja defines no helper `{name}`")
         self.builder.helpers.add(name)
 
     def weight(self, name: str, paths: Sequence[str], conversion: str, init: Any) -> None:

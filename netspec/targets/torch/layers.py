@@ -84,13 +84,13 @@ def gen_spatial_dropout2d(e: Emitter) -> None:
 
 
 def gen_gaussian_noise(e: Emitter) -> None:
-    e.helper("gaussian_noise")
+    e.helper("GaussianNoise")
     module = e.module("GaussianNoise", repr(float(e.args["stddev"])))
     e.assign(f"{module}({e.x})")
 
 
 def gen_gaussian_dropout(e: Emitter) -> None:
-    e.helper("gaussian_dropout")
+    e.helper("GaussianDropout")
     module = e.module("GaussianDropout", repr(float(e.args["rate"])))
     e.assign(f"{module}({e.x})")
 
@@ -317,32 +317,3 @@ def gen_unit_norm(e: Emitter) -> None:
             f"torch.linalg.vector_norm({e.x}, dim={tuple(dims)!r}, keepdim=True).clamp_min(1e-12)"
         )
         e.assign(f"{e.x} / {norm}")
-
-
-GENERATORS = {
-    "dense": gen_dense,
-    "embedding": gen_embedding,
-    "dropout": gen_dropout,
-    "spatial_dropout1d": gen_spatial_dropout1d,
-    "spatial_dropout2d": gen_spatial_dropout2d,
-    "gaussian_noise": gen_gaussian_noise,
-    "gaussian_dropout": gen_gaussian_dropout,
-    "flatten": gen_flatten,
-    "reshape": gen_reshape,
-    "permute": gen_permute,
-    "repeat_vector": gen_repeat_vector,
-    "rescaling": gen_rescaling,
-    "masking": gen_masking,
-    "add": gen_add,
-    "subtract": gen_subtract,
-    "multiply": gen_multiply,
-    "average": gen_average,
-    "maximum": gen_maximum,
-    "minimum": gen_minimum,
-    "concat": gen_concat,
-    "dot": gen_dot,
-    "batch_norm": gen_batch_norm,
-    "layer_norm": gen_layer_norm,
-    "group_norm": gen_group_norm,
-    "unit_norm": gen_unit_norm,
-}

@@ -1,4 +1,4 @@
-"""PyTorch code for simple_rnn, lstm, gru and the wrappers bidirectional and time_distributed.
+"""PyTorch code for the recurrent kinds and the wrappers bidirectional and time_distributed.
 
 Torch's nn.RNN/LSTM/GRU with batch_first=True take the spec's (N, L, C). Gate orders: LSTM i, f, g, o
 in both; GRU z, r, h in Keras, r, z, n in torch (reset_after=true is torch's GRU).
@@ -6,29 +6,47 @@ in both; GRU z, r, h in Keras, r, z, n in torch (reset_after=true is torch's GRU
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from netspec.targets.torch.emit import Emitter, LayerView, from_spec, keras_initializer, to_spec
 
-_CLASSES = {"simple_rnn": "nn.RNN", "lstm": "nn.LSTM", "gru": "nn.GRU"}
+
+@dataclass(frozen=True)
+class RecurrentLayer:
+    """The generator of one recurrent kind, holding what torch needs to know of it (the
+    registry's entry for the kind); bidirectional reads it for its inner layer."""
+
+    torch_class: str  # nn.RNN, nn.LSTM, nn.GRU
+    kernel_conversion: str = "transpose"  # how the Keras kernels become torch's (gate order)
+    bias_conversion: str = "rnn_bias"  # Keras' bias (GRU: two) onto torch's bias_ih and bias_hh
+    cell_state: bool = False  # torch returns (h, c) as the last state (LSTM)
+
+    def __call__(self, e: Emitter) -> None:
+        gen_rnn(e, self)
+
+
 # Arguments that do not change what a layer computes, ignored when comparing the two directions.
 _DIRECTION_ONLY = {"go_backwards", "name", "seed", "use_cudnn", "unroll", "unit_forget_bias"}
 _TRAINING_ONLY = ("_initializer", "_regularizer", "_constraint")  # each direction keeps its own
 
 
-def _check_cell(e: Emitter, view: LayerView) -> None:
+def _check_cell(e: Emitter, view: LayerView, layer: RecurrentLayer) -> None:
     kind, args = view.kind.name, view.args
     activation = args["activation"]
-    if kind == "simple_rnn":
+    gated = "recurrent_activation" in args  # LSTM and GRU; a simple RNN has no gates
+    if not gated:
         if activation not in ("tanh", "relu"):
             raise e.fail(
-                f"simple_rnn activation={activation}: torch's nn.RNN has tanh and relu only"
+                f"{kind} activation={activation}: torch's {layer.torch_class} has tanh and relu "
+                "only"
             )
     else:
         if activation != "tanh" or args["recurrent_activation"] != "sigmoid":
             raise e.fail(
                 f"{kind} with activation={activation}, recurrent_activation="
-                f"{args['recurrent_activation']}: torch's nn.{kind.upper()} uses tanh and sigmoid"
+                f"{args['recurrent_activation']}: torch's {layer.torch_class} uses tanh and sigmoid"
             )
-    if kind == "gru" and not args["reset_after"]:
+    if args.get("reset_after") is False:
         raise e.fail(
             "gru with reset_after=false has no torch equivalent (torch's GRU applies the reset "
             "gate after the recurrent matrix, as Keras' reset_after=true)"
@@ -41,18 +59,26 @@ def _constructor(e: Emitter, view: LayerView, bidirectional: bool) -> str:
     args = f"{e.in_shape[-1]}, {view.args['units']}, batch_first=True"
     if not view.args["use_bias"]:
         args += ", bias=False"
-    if view.kind.name == "simple_rnn" and view.args["activation"] == "relu":
+    if view.args["activation"] == "relu":  # a simple RNN's (_check_cell refuses the others')
         args += ', nonlinearity="relu"'
     if bidirectional:
         args += ", bidirectional=True"
     return args
 
 
-def _map_weights(e: Emitter, view: LayerView, prefix: str, suffix: str) -> None:
+def _map_weights(
+    e: Emitter, view: LayerView, layer: RecurrentLayer, prefix: str, suffix: str
+) -> None:
     """Keras' cell weights below `prefix` onto torch's layer-0 weights of one direction."""
-    kind, args = view.kind.name, view.args
-    cell = f"{prefix}{kind}_cell/"
-    matrix = "gru_kernel" if kind == "gru" else "transpose"
+    args = view.args
+    # Keras keeps the weights on the cell, a sublayer below `prefix`: `lstm_cell/kernel`.
+    (recurrent_kernel,) = [
+        name
+        for name in e.expected
+        if name.startswith(prefix) and name.endswith("/recurrent_kernel")
+    ]
+    cell = recurrent_kernel.removesuffix("recurrent_kernel")
+    matrix = layer.kernel_conversion
     e.weight(
         f"{cell}kernel",
         (f"weight_ih_l0{suffix}",),
@@ -63,11 +89,11 @@ def _map_weights(e: Emitter, view: LayerView, prefix: str, suffix: str) -> None:
     e.weight(f"{cell}recurrent_kernel", (f"weight_hh_l0{suffix}",), matrix, recurrent)
     if args["use_bias"]:
         bias = keras_initializer(args["bias_initializer"])
-        if kind == "lstm" and args["unit_forget_bias"]:
+        if args.get("unit_forget_bias"):  # LSTM: ones for the forget gate
             bias = ("unit_forget_bias", {"base": bias})
         # Keras has one bias (GRU: an input and a recurrent one); torch adds bias_ih and bias_hh.
-        conversion = "gru_bias" if kind == "gru" else "rnn_bias"
-        e.weight(f"{cell}bias", (f"bias_ih_l0{suffix}", f"bias_hh_l0{suffix}"), conversion, bias)
+        paths = (f"bias_ih_l0{suffix}", f"bias_hh_l0{suffix}")
+        e.weight(f"{cell}bias", paths, layer.bias_conversion, bias)
 
 
 def _sequence_input(e: Emitter, view: LayerView, x: str) -> str:
@@ -80,11 +106,11 @@ def _sequence_input(e: Emitter, view: LayerView, x: str) -> str:
     return x
 
 
-def gen_rnn(e: Emitter) -> None:
+def gen_rnn(e: Emitter, layer: RecurrentLayer) -> None:
     view = e.view
-    _check_cell(e, view)
-    module = e.module(_CLASSES[view.kind.name], _constructor(e, view, False))
-    _map_weights(e, view, "", "")
+    _check_cell(e, view, layer)
+    module = e.module(layer.torch_class, _constructor(e, view, False))
+    _map_weights(e, view, layer, "", "")
     e.line(f"{e.out_var}, _ = {module}({_sequence_input(e, view, e.x)})")
     if not view.args["return_sequences"]:
         e.assign(f"{e.out_var}[:, -1]")  # the output of the last step
@@ -100,7 +126,10 @@ def _merge(mode: str, first: str, second: str) -> str:
 
 def gen_bidirectional(e: Emitter) -> None:
     forward = LayerView.of_spec(e.args["layer"])
-    _check_cell(e, forward)
+    layer = e.builder.generator_for(forward.kind)
+    if not isinstance(layer, RecurrentLayer):  # the checker admits recurrent layers only
+        raise e.fail(f"internal error: bidirectional({forward.kind.name}) is not recurrent")
+    _check_cell(e, forward, layer)
     if forward.args["dropout"]:
         raise e.fail(
             "bidirectional with dropout in its layer: Keras draws a separate input mask per "
@@ -127,9 +156,9 @@ def gen_bidirectional(e: Emitter) -> None:
     forward_prefix = names[0].split("/")[0] + "/"
     backward_prefix = names[-1].split("/")[0] + "/"
     e.frozen = e.frozen or forward.args.get("trainable") is False
-    module = e.module(_CLASSES[forward.kind.name], _constructor(e, forward, True))
-    _map_weights(e, forward, forward_prefix, "")
-    _map_weights(e, backward, backward_prefix, "_reverse")
+    module = e.module(layer.torch_class, _constructor(e, forward, True))
+    _map_weights(e, forward, layer, forward_prefix, "")
+    _map_weights(e, backward, layer, backward_prefix, "_reverse")
     mode = e.args["merge_mode"]
     x = _sequence_input(e, forward, e.x)
     units = forward.args["units"]
@@ -144,7 +173,7 @@ def gen_bidirectional(e: Emitter) -> None:
         return
     # The last states of both directions (Keras: not the backward output at the last step).
     state = e.temp("h")
-    if forward.kind.name == "lstm":
+    if layer.cell_state:
         e.line(f"_, ({state}, _) = {module}({x})")
     else:
         e.line(f"_, {state} = {module}({x})")
@@ -156,8 +185,6 @@ def gen_bidirectional(e: Emitter) -> None:
 
 def gen_time_distributed(e: Emitter) -> None:
     """The inner layer on (N * T, ...), one set of weights for every step."""
-    from netspec.targets.torch.target import generator_for  # the registry imports this module
-
     inner = LayerView.of_spec(e.args["layer"])
     step_rank, out_step_rank = e.in_rank - 1, e.out_rank - 1
     steps = e.temp("steps")
@@ -176,18 +203,9 @@ def gen_time_distributed(e: Emitter) -> None:
         frozen=e.frozen,
         integer_input=e.integer_input,
     )
-    generator_for(inner.kind)(sub)
+    e.builder.generator_for(inner.kind)(sub)
     sub.check_weights()
     e.registered = list(e.expected)
     sizes = f"({e.x}.shape[0], {e.x}.shape[2])" if e.in_rank == 3 else f"{e.x}.shape[:2]"
     unflat = f"{to_spec(steps, out_step_rank)}.unflatten(0, {sizes})"
     e.assign(from_spec(unflat, e.out_rank))
-
-
-GENERATORS = {
-    "simple_rnn": gen_rnn,
-    "lstm": gen_rnn,
-    "gru": gen_rnn,
-    "bidirectional": gen_bidirectional,
-    "time_distributed": gen_time_distributed,
-}

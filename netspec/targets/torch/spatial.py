@@ -2,7 +2,7 @@
 
 Torch convolutions take (N, C, *spatial): images already are; a sequence (N, L, C) is transposed
 around a 1D layer, a volume (N, D, H, W, C) permuted around a 3D one. (data_format=channels_first
-is refused for every layer by torch_target before these run.)
+is refused for every layer by torch/target.py before these run.)
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ import math
 from collections.abc import Sequence
 
 from netspec.layers.common import int_tuple, padding_pairs
+from netspec.layers.traits import Window
 from netspec.targets.torch.activations import activate
-from netspec.targets.torch.emit import Emitter, atom
+from netspec.targets.torch.emit import IMAGE_RANK, Emitter, atom
 
 _MINUS_INFINITY = 'float("-inf")'
 _INTO = {1: ".transpose(1, 2)", 2: "", 3: ".permute(0, 4, 1, 2, 3)"}
@@ -93,7 +94,7 @@ class Padding:
         if self.mode != "same" or self.symmetric:
             return expr
         if self.dynamic:
-            self.e.helper("same_padding")
+            self.e.helper("_same_padding")
             fill = f", value={value}" if value else ""
             return (
                 f"_same_padding({expr}, {self.kernel!r}, {self.strides!r}, {self.dilation!r}{fill})"
@@ -102,6 +103,12 @@ class Padding:
 
 
 # ---- convolutions --------------------------------------------------------------------------
+
+
+def _window(e: Emitter) -> Window:
+    window = e.view.kind.traits.window
+    assert window is not None, e.view.kind.name  # the registry gives windowed kinds only
+    return window
 
 
 def _conv_common(e: Emitter, spatial: int) -> tuple[tuple, tuple, tuple, Padding]:
@@ -127,7 +134,7 @@ def _conv_forward(e: Emitter, module: str, padding: Padding, spatial: int) -> No
 
 
 def gen_conv(e: Emitter) -> None:
-    spatial = int(e.view.kind.name[4])
+    spatial = _window(e).rank
     kernel, strides, dilation, padding = _conv_common(e, spatial)
     channels, filters, groups = e.in_shape[-1], e.args["filters"], e.args["groups"]
     args = f"{channels}, {filters}" + _window_args(kernel, strides, dilation, padding)
@@ -159,7 +166,7 @@ def gen_depthwise_conv2d(e: Emitter) -> None:
 
 def gen_separable_conv2d(e: Emitter) -> None:
     kernel, strides, dilation, padding = _conv_common(e, 2)
-    e.helper("separable_conv2d")
+    e.helper("SeparableConv2d")
     args = f"{e.in_shape[-1]}, {e.args['filters']}" + _window_args(
         kernel, strides, dilation, padding
     )
@@ -190,7 +197,7 @@ def _keras_transpose_pads(
 
 
 def gen_conv_transpose(e: Emitter) -> None:
-    spatial = int(e.view.kind.name[4])
+    spatial = _window(e).rank
     kernel = int_tuple(e.args["kernel_size"], spatial)
     strides = int_tuple(e.args["strides"], spatial)
     dilation = int_tuple(e.args["dilation_rate"], spatial)
@@ -237,12 +244,12 @@ def gen_conv_transpose(e: Emitter) -> None:
 
 
 def gen_pool(e: Emitter) -> None:
-    name = e.view.kind.name  # max_pool2d, avg_pool1d
-    spatial = int(name[-2])
-    pool = int_tuple(e.args["pool_size"], spatial)
+    window = _window(e)
+    spatial = window.rank
+    pool = int_tuple(e.args[window.size], spatial)
     strides = pool if e.args["strides"] is None else int_tuple(e.args["strides"], spatial)
     padding = Padding(e, pool, strides, (1,) * spatial, spatial)
-    is_max = name.startswith("max")
+    is_max = e.view.kind.traits.pooling == "max"
     args = f"{compact(pool)}"
     if strides != pool:
         args += f", stride={compact(strides)}"
@@ -268,10 +275,12 @@ def gen_pool(e: Emitter) -> None:
 
 
 def gen_global_pool(e: Emitter) -> None:
-    name = e.view.kind.name  # global_avg_pool2d
-    dims = "1" if name.endswith("1d") else "(2, 3)"
+    # Over every axis but the batch and the channels: (N, C, H, W) for images, (N, L, C) and the
+    # other ranks in the spec's layout.
+    spatial = (2, 3) if e.in_rank == IMAGE_RANK else tuple(range(1, e.in_rank))
+    dims = str(spatial[0]) if len(spatial) == 1 else repr(spatial)
     keep = ", keepdim=True" if e.args["keepdims"] else ""
-    op = "mean" if "_avg_" in name else "amax"
+    op = "amax" if e.view.kind.traits.pooling == "max" else "mean"
     e.assign(f"{e.x}.{op}(dim={dims}{keep})")
 
 
@@ -324,28 +333,3 @@ def gen_upsampling2d(e: Emitter) -> None:
         )
     module = e.module("nn.Upsample", args)
     e.assign(f"{module}({e.x})")
-
-
-GENERATORS = {
-    "conv1d": gen_conv,
-    "conv2d": gen_conv,
-    "conv3d": gen_conv,
-    "depthwise_conv2d": gen_depthwise_conv2d,
-    "separable_conv2d": gen_separable_conv2d,
-    "conv1d_transpose": gen_conv_transpose,
-    "conv2d_transpose": gen_conv_transpose,
-    "max_pool1d": gen_pool,
-    "max_pool2d": gen_pool,
-    "avg_pool1d": gen_pool,
-    "avg_pool2d": gen_pool,
-    "global_avg_pool1d": gen_global_pool,
-    "global_avg_pool2d": gen_global_pool,
-    "global_max_pool1d": gen_global_pool,
-    "global_max_pool2d": gen_global_pool,
-    "zero_pad1d": gen_zero_pad1d,
-    "zero_pad2d": gen_zero_pad2d,
-    "cropping1d": gen_cropping1d,
-    "cropping2d": gen_cropping2d,
-    "upsampling1d": gen_upsampling1d,
-    "upsampling2d": gen_upsampling2d,
-}

@@ -1,93 +1,39 @@
 """The PyTorch target: one nn.Module class per model, in PyTorch's own layout.
 
-Python decides everything here (modules, forward lines, the Keras weight table); the templates
-torch.py.jinja and torch_layers.jinja only lay it out. Layer kinds are written by the functions
-in torch_activations, torch_layers, torch_spatial and torch_recurrent.
+Python decides everything here (modules and their constructors, forward lines, the Keras weight
+table); the template torch.py.jinja lays it out. Each layer kind is written by its generator in
+the registry (torch/registry.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from netspec.check.shapes import CheckedGraph
 from netspec.language.ir import Graph, Node
 from netspec.language.names import camel_case
+from netspec.layers import catalog
 from netspec.layers.catalog import LayerKind, LayerSpec, Shape
+from netspec.layers.traits import Integers, MaskFlow, Masking, Wrapper
 from netspec.targets.base import GenerationError
 from netspec.targets.literals import py_literal
-from netspec.targets.torch.activations import (
-    gen_activation,
-    gen_elu,
-    gen_leaky_relu,
-    gen_prelu,
-    gen_relu,
-    gen_softmax,
-)
 from netspec.targets.torch.emit import (
+    HELPERS,
     Emitter,
-    Generator,
     LayerView,
     ModelBuilder,
     TorchModule,
     WeightEntry,
     torch_order,
 )
-from netspec.targets.torch.layers import GENERATORS as CORE
-from netspec.targets.torch.recurrent import GENERATORS as RECURRENT
-from netspec.targets.torch.spatial import GENERATORS as SPATIAL
+from netspec.targets.torch.registry import generator_for
 from netspec.targets.torch.training import Factory, loss_factory, optimizer_factory
 
-_GENERATORS: dict[str, Generator] = {
-    **CORE,
-    **SPATIAL,
-    **RECURRENT,
-    "activation": gen_activation,
-    "relu": gen_relu,
-    "leaky_relu": gen_leaky_relu,
-    "elu": gen_elu,
-    "softmax": gen_softmax,
-    "prelu": gen_prelu,
-}
-
-# Functions and classes the generated module may define (see torch.py.jinja): a layer named like
-# one of them gets another local name in forward.
-HELPER_NAMES = {
-    "same_padding": "_same_padding",
-    "relu": "_relu",
-    "sparse_plus": "_sparse_plus",
-    "sparse_sigmoid": "_sparse_sigmoid",
-    "squareplus": "_squareplus",
-    "sparsemax": "_sparsemax",
-    "gaussian_noise": "GaussianNoise",
-    "gaussian_dropout": "GaussianDropout",
-    "prelu": "PReLU",
-    "separable_conv2d": "SeparableConv2d",
-    "keras_cross_entropy": "KerasCrossEntropy",
-    "keras_binary_cross_entropy": "KerasBinaryCrossEntropy",
-}
-_MODULE_NAMES = {"torch", "nn", "F", "np", "self", "_", *HELPER_NAMES.values()}
-
-# Kinds whose output keeps the integer dtype of an integer input (token ids).
-_KEEPS_DTYPE = {"reshape", "flatten", "permute", "repeat_vector", "cropping1d", "cropping2d"}
-
-# Keras' masks: who makes one, who passes it on (supports_masking without a compute_mask of its
-# own), and who reads it. A mask that reaches a reader changes what Keras computes (an RNN skips
-# the masked steps), which torch's layers cannot do.
-_MASK_PASSERS = {
-    "dense", "activation", "relu", "leaky_relu", "elu", "prelu", "dropout", "spatial_dropout1d",
-    "spatial_dropout2d", "gaussian_noise", "gaussian_dropout", "rescaling", "layer_norm",
-    "group_norm", "unit_norm", "time_distributed", "add", "subtract", "multiply", "average",
-    "maximum", "minimum", "concat", "dot", "masking",
-}  # fmt: skip
-_MASK_READERS = {
-    "softmax",
-    "global_avg_pool1d",
-    "batch_norm",
-    "simple_rnn",
-    "lstm",
-    "gru",
-    "bidirectional",
-}
+# Names a layer may not take as the variable of forward: a layer named like one of them gets
+# another local name.
+_MODULE_NAMES = {"torch", "nn", "F", "np", "self", "_", *HELPERS}
 
 
 @dataclass(frozen=True)
@@ -110,15 +56,6 @@ class TorchModel:
     @property
     def name_literal(self) -> str:
         return py_literal(self.name)
-
-
-def generator_for(kind: LayerKind) -> Generator:
-    if kind.fixed_activation:
-        return gen_activation
-    generator = _GENERATORS.get(kind.name)
-    if generator is None:
-        raise GenerationError(f"layer kind `{kind.name}` is not supported by the torch target")
-    return generator
 
 
 def torch_shape(shape: Shape) -> str:
@@ -145,26 +82,56 @@ def _check_layer(node_name: str, view_args) -> None:
 
 
 def _masked_layers(graph: Graph) -> None:
-    """Raise when a Keras mask (masking, embedding mask_zero) reaches a layer that uses it."""
-    source: dict[int, str] = {}
+    """Raise when a Keras mask (masking, embedding mask_zero) reaches a layer that uses it: Keras
+    then computes something else (an RNN skips the masked steps), which torch's layers cannot."""
+    source: dict[int, str] = {}  # node id -> the layer whose mask it carries
     for node in graph.nodes:
         kind = node.kind.name
         carried = [source[i] for i in node.inputs if i in source]
-        if carried and (kind in _MASK_READERS or _reads_mask_inside(node)):
+        if carried and _reads_mask(node.kind, node.args):
             raise GenerationError(
                 f"{node.name}: the mask made by `{carried[0]}` reaches this {kind} layer, which "
                 "Keras then computes differently (masked steps are skipped); torch has no such "
                 "mask: drop the masking, or mask_zero of the embedding, for the torch target"
             )
-        if kind == "masking" or (kind == "embedding" and node.args.get("mask_zero")):
+        mask = node.kind.traits.mask
+        if _makes_mask(mask, node.args):
             source[node.id] = node.name
-        elif carried and (node.kind.fixed_activation or kind in _MASK_PASSERS):
+        elif carried and _passes_mask(node, len(carried)):
             source[node.id] = carried[0]
 
 
-def _reads_mask_inside(node: Node) -> bool:
-    inner = node.args.get("layer") if node.kind.name == "time_distributed" else None
-    return isinstance(inner, LayerSpec) and inner.kind in _MASK_READERS
+def _reads_mask(kind: LayerKind, args: Mapping[str, Any]) -> bool:
+    """The kind's output depends on the mask, itself or through the layer it wraps."""
+    if kind.traits.mask.reads:
+        return True
+    inner = args.get("layer") if kind.traits.wrapper is not Wrapper.NONE else None
+    return isinstance(inner, LayerSpec) and _reads_mask(_kind_of(inner), inner.args)
+
+
+def _makes_mask(mask: Masking, args: Mapping[str, Any]) -> bool:
+    return mask.makes is True or (isinstance(mask.makes, str) and bool(args.get(mask.makes)))
+
+
+def _passes_mask(node: Node, masked_inputs: int) -> bool:
+    """Keras' compute_mask: whether the layer hands on the mask that `masked_inputs` of its
+    inputs (at least one) carry."""
+    flow = node.kind.traits.mask.flow
+    if flow is MaskFlow.KEEPS or flow is MaskFlow.ANY_INPUT:
+        return True
+    if flow is MaskFlow.ALL_INPUTS:
+        return masked_inputs == len(node.inputs)
+    if flow is MaskFlow.SEQUENCES:  # a recurrent layer, or a wrapper of one
+        inner = node.args.get("layer")
+        args = inner.args if isinstance(inner, LayerSpec) else node.args
+        return bool(args.get("return_sequences"))
+    return False  # DROPS, ENDS
+
+
+def _kind_of(spec: LayerSpec) -> LayerKind:
+    kind = catalog.lookup(spec.kind)
+    assert kind is not None, spec.kind  # lowering resolved it
+    return kind
 
 
 def model_context(checked: CheckedGraph) -> TorchModel:
@@ -173,7 +140,9 @@ def model_context(checked: CheckedGraph) -> TorchModel:
         raise GenerationError(f"{graph.name}: shapes are not all known; fix the spec first")
     _masked_layers(graph)
     sequential = graph.is_sequential
-    builder = ModelBuilder(taken={n.name for n in graph.nodes} | _MODULE_NAMES | {"x"})
+    builder = ModelBuilder(
+        taken={n.name for n in graph.nodes} | _MODULE_NAMES | {"x"}, generator_for=generator_for
+    )
     variables: dict[int, str] = {}
     integer: set[int] = set()
     for node in graph.nodes:
@@ -210,16 +179,19 @@ def model_context(checked: CheckedGraph) -> TorchModel:
         )
         generator_for(node.kind)(emitter)
         emitter.check_weights()
-        if node.kind.name in _KEEPS_DTYPE and node.inputs and node.inputs[0] in integer:
+        keeps = node.kind.traits.integers_for(node.args) is Integers.KEEPS
+        if keeps and node.inputs and node.inputs[0] in integer:
             integer.add(node.id)
     loss, optimizer = loss_factory(checked), optimizer_factory(checked)
     helpers = set(builder.helpers)
     for factory in (loss, optimizer):
         if factory is not None:
             helpers.update(factory.helpers)
+    unknown = helpers - HELPERS
+    if unknown:  # the template would not define them: never write broken code
+        raise GenerationError(f"internal error: torch.py.jinja defines no {sorted(unknown)}")
     class_name = camel_case(graph.name)
-    clash = {HELPER_NAMES[h] for h in helpers} & {class_name}
-    if clash:
+    if class_name in helpers:
         raise GenerationError(f"{graph.name}: its class name {class_name} clashes with a helper")
     inputs = [graph.nodes[i] for i in graph.inputs]
     outputs = [variables[i] for i in graph.outputs]

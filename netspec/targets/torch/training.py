@@ -71,7 +71,7 @@ def loss_factory(checked: CheckedGraph) -> Factory | None:
         args = "sparse=True" if sparse else "sparse=False"
         if smoothing:
             args += f", label_smoothing={smoothing!r}"
-        return Factory(f"KerasCrossEntropy({args})", doc, helpers=("keras_cross_entropy",))
+        return Factory(f"KerasCrossEntropy({args})", doc, helpers=("KerasCrossEntropy",))
     if name == "binary_crossentropy":
         if from_logits and not smoothing:
             return Factory("nn.BCEWithLogitsLoss()", doc)
@@ -84,7 +84,7 @@ def loss_factory(checked: CheckedGraph) -> Factory | None:
             if part
         )
         return Factory(
-            f"KerasBinaryCrossEntropy({args})", doc, helpers=("keras_binary_cross_entropy",)
+            f"KerasBinaryCrossEntropy({args})", doc, helpers=("KerasBinaryCrossEntropy",)
         )
     if from_logits or smoothing:
         return _unsupported(
