@@ -220,8 +220,8 @@ def test_bad_thresholds_are_refused(options: dict) -> None:
 # ---- facts the rules rely on -----------------------------------------------------------------
 
 
-def _keras_layer(keras, kind):
-    """A Keras layer of a catalog kind, built with the fewest arguments it takes."""
+def _keras_layer(keras, kind, **extra):
+    """A Keras layer of a catalog kind, built with the fewest arguments it takes (and `extra`)."""
     layers = keras.layers
     cls = getattr(layers, kind.keras_class)
     if kind.keras_class == "Activation":
@@ -236,22 +236,32 @@ def _keras_layer(keras, kind):
         "kernel_size": 1, "pool_size": 2, "groups": 1, "axes": 1,
     }  # fmt: skip
     args = {a.name: required[a.name] for a in kind.args if a.required}
-    return cls(**args)
+    return cls(**args, **extra)
 
 
-def test_mask_table_matches_keras() -> None:
-    """NS214's table of `supports_masking` is Keras' own, for every layer class of the catalog."""
+def test_mask_traits_match_keras() -> None:
+    """NS214 asks a kind's mask trait whether it keeps a mask: that is Keras' own
+    `supports_masking`, for every kind with a layer class of its own; a kind that makes a mask
+    when an argument says so (embedding's mask_zero) supports it then."""
     keras = pytest.importorskip("keras")
-    from netspec.check.rules.data import SUPPORTS_MASKING
     from netspec.layers.catalog import all_kinds
+    from netspec.layers.traits import MaskFlow
 
-    seen = set()
     for kind in all_kinds():
-        if kind.keras_class in seen or kind.name == "embedding":
-            continue
-        seen.add(kind.keras_class)
+        if kind.fixed_activation is not None:
+            continue  # `tanh` is Activation("tanh"), checked as the activation kind
+        mask = kind.traits.mask
         layer = _keras_layer(keras, kind)
-        assert SUPPORTS_MASKING[kind.keras_class] is layer.supports_masking, kind.keras_class
-    embedding = keras.layers.Embedding
-    assert embedding(4, 2, mask_zero=True).supports_masking
-    assert not embedding(4, 2).supports_masking
+        assert layer.supports_masking is (mask.flow is not MaskFlow.DROPS), kind.name
+        if isinstance(mask.makes, str):
+            masked = _keras_layer(keras, kind, **{mask.makes: True})
+            assert masked.supports_masking, kind.name
+
+
+def test_merge_kinds_say_what_they_compute() -> None:
+    """NS204 asks a merge what it computes (a mean keeps probabilities, a product weighs)."""
+    from netspec.layers.catalog import all_kinds
+    from netspec.layers.traits import Merge
+
+    for kind in all_kinds():
+        assert (kind.traits.merge is not Merge.NONE) is kind.is_merge, kind.name

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from netspec import codes
 from netspec.layers.traits import Linearity, Traits
 
 Dim = int | None
@@ -108,7 +109,7 @@ class Weight:
 class ShapeError(Exception):
     """A layer's input does not fit it. `argument` names the argument at fault, if one is."""
 
-    def __init__(self, message: str, *, code: str = "NS102", argument: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str = codes.INCOMPATIBLE_INPUT, argument: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.code = code

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from netspec import codes
 from netspec.layers.base import Arg, Dim, Shape, ShapeError, ValueKind
 
 K = ValueKind
@@ -91,7 +92,7 @@ def require_rank(shape: Shape, rank: int | Sequence[int], what: str) -> None:
         raise ShapeError(
             f"{what} needs an input of rank {wanted} (batch included), got {format_shape(shape)} "
             f"(rank {len(shape) + 1})",
-            code="NS104",
+            code=codes.WRONG_RANK,
         )
 
 
@@ -100,7 +101,7 @@ def require_min_rank(shape: Shape, rank: int, what: str) -> None:
         raise ShapeError(
             f"{what} needs an input of rank {rank + 1} or more (batch included), got "
             f"{format_shape(shape)}",
-            code="NS104",
+            code=codes.WRONG_RANK,
         )
 
 
@@ -109,7 +110,7 @@ def known_last(shape: Shape, what: str, axis: int = -1) -> int:
     if dim is None:
         raise ShapeError(
             f"{what} needs a known size on axis {axis} to build its weights, got {format_shape(shape)}",
-            code="NS108",
+            code=codes.UNKNOWN_DIMENSION,
         )
     return dim
 
@@ -167,7 +168,7 @@ def windowed(
             raise ShapeError(
                 f"window {window}{dilated} is larger than its {extent} input; "
                 "use padding=same or a smaller window",
-                code="NS101",
+                code=codes.WINDOW_TOO_LARGE,
                 argument=kernel_arg,
             )
         out.append(size)
@@ -225,7 +226,7 @@ def known_channels(shape: Shape, what: str, first: bool) -> int:
         raise ShapeError(
             f"{what} needs a known channel count (axis {axis}) to build its weights, got "
             f"{format_shape(shape)}",
-            code="NS108",
+            code=codes.UNKNOWN_DIMENSION,
         )
     return channels
 
@@ -239,7 +240,7 @@ def resolve_axis(shape: Shape, axis: int, what: str, argument: str = "axis") -> 
         raise ShapeError(
             f"axis {axis} is out of range for input {format_shape(shape)} (rank {rank}); "
             f"{what} takes an axis from 1 to {rank - 1} or from -1 to -{rank - 1}",
-            code="NS102",
+            code=codes.INCOMPATIBLE_INPUT,
             argument=argument,
         )
     index = axis % rank
@@ -247,7 +248,7 @@ def resolve_axis(shape: Shape, axis: int, what: str, argument: str = "axis") -> 
         raise ShapeError(
             f"axis {axis} is the batch axis of {format_shape(shape)}; {what} takes an axis from "
             f"1 to {rank - 1} or from -1 to -{rank - 1}",
-            code="NS102",
+            code=codes.INCOMPATIBLE_INPUT,
             argument=argument,
         )
     return index - 1

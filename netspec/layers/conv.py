@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from netspec import codes
 from netspec.layers import traits as T
 from netspec.layers.base import (
     REQUIRED,
@@ -88,7 +89,7 @@ def _refuse_strided_dilation(strides: tuple[int, ...], dilation: tuple[int, ...]
         raise ShapeError(
             f"strides {_fmt(strides)} cannot be combined with dilation_rate {_fmt(dilation)}: "
             "Keras allows strides > 1 or dilation_rate > 1, not both",
-            code="NS102",
+            code=codes.INCOMPATIBLE_INPUT,
             argument="dilation_rate",
         )
 
@@ -116,7 +117,7 @@ def _conv(rank: int) -> LayerKind:
         if filters % groups:
             raise ShapeError(
                 f"groups={groups} does not divide filters={filters}",
-                code="NS102",
+                code=codes.INCOMPATIBLE_INPUT,
                 argument="groups",
             )
         out, first = _spatial_out(shape, args, rank, name)
@@ -124,7 +125,7 @@ def _conv(rank: int) -> LayerKind:
         if channels is not None and channels % groups:
             raise ShapeError(
                 f"groups={groups} does not divide the {channels} input channels",
-                code="NS102",
+                code=codes.INCOMPATIBLE_INPUT,
                 argument="groups",
             )
         return join_channels(out, filters, first)
@@ -271,7 +272,7 @@ def _conv_transpose(rank: int) -> LayerKind:
             raise ShapeError(
                 f"output_padding {_fmt(extras)} must be smaller than strides {_fmt(strides)} "
                 "on every axis",
-                code="NS102",
+                code=codes.INCOMPATIBLE_INPUT,
                 argument="output_padding",
             )
         first = channels_first(args)
@@ -285,7 +286,7 @@ def _conv_transpose(rank: int) -> LayerKind:
                     f"output size would be {size}: input {n}, kernel {k}, strides {s}, "
                     f"padding={args['padding']}, output_padding {e}; use a larger output_padding "
                     "or padding=valid",
-                    code="NS101",
+                    code=codes.WINDOW_TOO_LARGE,
                     argument="output_padding",
                 )
             out.append(size)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from netspec import codes
 from netspec.layers import traits as T
 from netspec.layers.base import (
     REQUIRED,
@@ -96,6 +97,14 @@ DENSE = LayerKind(
 
 
 def embedding_infer(inputs: list[Shape], args) -> Shape:
+    if args.get("weights") is not None:
+        # Keras wants a NumPy array here; a spec holds no arrays, so the value would not run.
+        raise ShapeError(
+            "weights= gives the initial embeddings as an array, which a spec cannot hold; "
+            "load trained embeddings with the generated load_npz instead",
+            code=codes.INCOMPATIBLE_INPUT,
+            argument="weights",
+        )
     return inputs[0] + (args["output_dim"],)
 
 
@@ -121,6 +130,8 @@ EMBEDDING = LayerKind(
         regularizer("embeddings_regularizer"),
         constraint("embeddings_constraint"),
         Arg("mask_zero", K.BOOL, False),
+        # Kept for Keras' positional order (lora_rank is the 8th); only None passes the shape check.
+        Arg("weights", K.ANY, None, nullable=True, doc="initial embeddings; None in a spec"),
         Arg("lora_rank", K.INT, None, nullable=True, minimum=1),
         Arg("lora_alpha", K.FLOAT, None, nullable=True),
     ),
@@ -200,7 +211,7 @@ def softmax_infer(inputs: list[Shape], args) -> Shape:
         if not (-len(shape) - 1 <= axis <= len(shape)) or axis == 0:
             raise ShapeError(
                 f"axis {axis} is out of range for input {format_shape(shape)}",
-                code="NS102",
+                code=codes.INCOMPATIBLE_INPUT,
                 argument="axis",
             )
     return shape
@@ -248,7 +259,7 @@ def _prelu_alpha_shape(shape: Shape, args) -> tuple[int, ...]:
         raise ShapeError(
             f"prelu needs known sizes for its alpha weights, got {format_shape(shape)}; "
             "use shared_axes for the unknown axes",
-            code="NS108",
+            code=codes.UNKNOWN_DIMENSION,
         )
     return tuple(dims)  # type: ignore[arg-type]
 
@@ -376,11 +387,11 @@ def reshape_infer(inputs: list[Shape], args) -> Shape:
     unknown = [i for i, d in enumerate(target) if d == -1]
     if len(unknown) > 1:
         raise ShapeError(
-            "reshape allows at most one -1 in its target", argument="target_shape", code="NS105"
+            "reshape allows at most one -1 in its target", argument="target_shape", code=codes.RESHAPE_SIZE_MISMATCH
         )
     if any(d is not None and d != -1 and d <= 0 for d in target):
         raise ShapeError(
-            f"reshape target {target} has a dimension <= 0", argument="target_shape", code="NS101"
+            f"reshape target {target} has a dimension <= 0", argument="target_shape", code=codes.WINDOW_TOO_LARGE
         )
     total = product(shape)
     known = product([d for d in target if d != -1])
@@ -392,14 +403,14 @@ def reshape_infer(inputs: list[Shape], args) -> Shape:
                 f"cannot reshape {format_shape(shape)} ({total} values) into {target}: "
                 f"{total} is not a multiple of {known}",
                 argument="target_shape",
-                code="NS105",
+                code=codes.RESHAPE_SIZE_MISMATCH,
             )
         return tuple(total // known if d == -1 else d for d in target)
     if total is not None and known is not None and total != known:
         raise ShapeError(
             f"cannot reshape {format_shape(shape)} ({total} values) into {target} ({known} values)",
             argument="target_shape",
-            code="NS105",
+            code=codes.RESHAPE_SIZE_MISMATCH,
         )
     return target
 
@@ -422,7 +433,7 @@ def permute_infer(inputs: list[Shape], args) -> Shape:
         raise ShapeError(
             f"dims {dims} must be a permutation of 1..{len(shape)} for input {format_shape(shape)}",
             argument="dims",
-            code="NS102",
+            code=codes.INCOMPATIBLE_INPUT,
         )
     return tuple(shape[d - 1] for d in dims)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from netspec import codes
 from netspec.layers import traits as T
 from netspec.layers.base import (
     REQUIRED,
@@ -25,7 +26,7 @@ MANY = 64
 
 def _exactly_two(inputs: list[Shape], what: str) -> tuple[Shape, Shape]:
     if len(inputs) != 2:
-        raise ShapeError(f"{what} takes exactly 2 inputs, got {len(inputs)}", code="NS102")
+        raise ShapeError(f"{what} takes exactly 2 inputs, got {len(inputs)}", code=codes.INCOMPATIBLE_INPUT)
     return inputs[0], inputs[1]
 
 
@@ -48,7 +49,7 @@ def _broadcast(first: Shape, second: Shape, what: str) -> Shape:
             raise ShapeError(
                 f"{what} needs inputs of one shape, got {format_shape(first)} and "
                 f"{format_shape(second)} ({i} against {j}; only sizes of 1 broadcast)",
-                code="NS103",
+                code=codes.MERGE_SHAPE_MISMATCH,
             )
         else:
             out.append(i)
@@ -89,16 +90,18 @@ def _elementwise(
 
 # Sums and differences keep a linear chain linear: add(dense(x), dense(x)) is one linear map;
 # they, products, maxima and minima of whole numbers are whole numbers.
-_SUM = T.but(T.MERGE, integers=T.Integers.WHOLE)
-_PRODUCT = T.but(_SUM, linearity=T.Linearity.NONLINEAR)
-_EXTREMUM = T.but(_PRODUCT, weak_nonlinearity=True)
+_SUM = T.but(T.MERGE, integers=T.Integers.WHOLE, merge=T.Merge.SUM)
+_PRODUCT = T.but(_SUM, linearity=T.Linearity.NONLINEAR, merge=T.Merge.PRODUCT)
+_EXTREMUM = T.but(_PRODUCT, weak_nonlinearity=True, merge=T.Merge.EXTREMUM)
 
 ADD = _elementwise("add", "Add", _SUM, "Adds its inputs element-wise.")
 SUBTRACT = _elementwise(
     "subtract", "Subtract", _SUM, "The first input minus the second.", two_only=True
 )
 MULTIPLY = _elementwise("multiply", "Multiply", _PRODUCT, "Multiplies its inputs element-wise.")
-AVERAGE = _elementwise("average", "Average", T.MERGE, "The element-wise mean.")
+AVERAGE = _elementwise(
+    "average", "Average", T.but(T.MERGE, merge=T.Merge.MEAN), "The element-wise mean."
+)
 MAXIMUM = _elementwise("maximum", "Maximum", _EXTREMUM, "The element-wise maximum.")
 MINIMUM = _elementwise("minimum", "Minimum", _EXTREMUM, "The element-wise minimum.")
 
@@ -116,7 +119,7 @@ def concat_infer(inputs: list[Shape], args) -> Shape:
             raise ShapeError(
                 f"concat needs inputs of one rank, got {format_shape(first)} and "
                 f"{format_shape(shape)}",
-                code="NS103",
+                code=codes.MERGE_SHAPE_MISMATCH,
             )
     index = resolve_axis(first, axis, "concat")
     # Off the axis every known size must agree; an unknown size agrees with anything (as Keras).
@@ -129,7 +132,7 @@ def concat_infer(inputs: list[Shape], args) -> Shape:
                 raise ShapeError(
                     f"concat along axis {axis} needs inputs that match off that axis, got "
                     f"{format_shape(known[0])} and {format_shape(shape)}",
-                    code="NS103",
+                    code=codes.MERGE_SHAPE_MISMATCH,
                 )
     # Keras takes the other sizes from the first input, even an unknown one another input knows.
     sizes = [s[index] for s in inputs]
@@ -147,6 +150,7 @@ CONCAT = LayerKind(
         T.MERGE,
         integers=T.Integers.WHOLE,
         mask=T.Masking(T.MaskFlow.ANY_INPUT, reads=False, makes=False),
+        merge=T.Merge.STACK,
     ),
     category="merge",
     summary="Joins its inputs along `axis` (the last by default).",
@@ -178,7 +182,7 @@ def dot_infer(inputs: list[Shape], args) -> Shape:
         if not shape:
             raise ShapeError(
                 f"dot needs inputs of rank 2 or more (batch included), got {format_shape(shape)}",
-                code="NS104",
+                code=codes.WRONG_RANK,
             )
     a, b = _dot_axes(args, first, second)
     # Keras compares the two sizes as they are, so an unknown size against a known one fails too.
@@ -186,7 +190,7 @@ def dot_infer(inputs: list[Shape], args) -> Shape:
         raise ShapeError(
             f"dot needs equal sizes on the contracted axes, got {first[a]} (axis {a + 1} of "
             f"{format_shape(first)}) and {second[b]} (axis {b + 1} of {format_shape(second)})",
-            code="NS103",
+            code=codes.MERGE_SHAPE_MISMATCH,
         )
     out = first[:a] + first[a + 1 :] + second[:b] + second[b + 1 :]
     return out or (1,)  # two vectors give (batch, 1), as Keras' batch_dot
@@ -201,6 +205,7 @@ DOT = LayerKind(
         T.MERGE,
         linearity=T.Linearity.NONLINEAR,
         mask=T.Masking(T.MaskFlow.ENDS, reads=False, makes=False),
+        merge=T.Merge.PRODUCT,
     ),
     category="merge",
     summary="Dot products of two inputs along `axes` (normalize=true: cosine similarity).",

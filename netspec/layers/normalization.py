@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from netspec import codes
 from netspec.layers import traits as T
 from netspec.layers.base import Arg, LayerKind, Shape, ShapeError, ValueKind, Weight
 from netspec.layers.common import (
@@ -23,7 +24,7 @@ def _one_axis(value: Any, what: str) -> int:
         raise ShapeError(
             f"{what} normalizes over one axis, got axis={tuple(value)}; "
             "layer_norm accepts several axes",
-            code="NS102",
+            code=codes.INCOMPATIBLE_INPUT,
             argument="axis",
         )
     return value
@@ -39,7 +40,7 @@ def _known_dim(shape: Shape, index: int, axis: int, what: str) -> int:
         raise ShapeError(
             f"{what} needs a known size on axis {axis} to build its weights, "
             f"got {format_shape(shape)}",
-            code="NS108",
+            code=codes.UNKNOWN_DIMENSION,
         )
     return dim
 
@@ -120,7 +121,7 @@ BATCH_NORM = LayerKind(
     traits=T.but(
         T.NORMALIZATION,
         normalization="batch",
-        mask=T.Masking(T.MaskFlow.KEEPS, reads=True, makes=False),
+        mask=T.Masking(T.MaskFlow.KEEPS, reads=True, makes=False, training_only=True),
     ),
     category="normalization",
     summary="Normalizes each channel with batch statistics (moving averages at inference).",
@@ -182,20 +183,20 @@ def _group_channels(shape: Shape, args) -> int:
     if groups == 0 or groups < -1:
         raise ShapeError(
             f"groups must be a positive number or -1 (one group per channel), got {groups}",
-            code="NS102",
+            code=codes.INCOMPATIBLE_INPUT,
             argument="groups",
         )
     groups = channels if groups == -1 else groups
     if groups > channels:
         raise ShapeError(
             f"{groups} groups are more than the {channels} channels of {format_shape(shape)}",
-            code="NS102",
+            code=codes.INCOMPATIBLE_INPUT,
             argument="groups",
         )
     if channels % groups:
         raise ShapeError(
             f"{groups} groups do not divide the {channels} channels of {format_shape(shape)}",
-            code="NS102",
+            code=codes.INCOMPATIBLE_INPUT,
             argument="groups",
         )
     return channels

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from netspec import codes
 from netspec.layers import traits as T
 from netspec.layers.base import (
     REQUIRED,
@@ -186,7 +187,7 @@ def _cropping(rank: int) -> LayerKind:
                 where = "" if rank == 1 else f" on spatial axis {axis + 1}"
                 raise ShapeError(
                     f"cropping ({a}, {b}) removes all {n} positions{where}; crop fewer than {n}",
-                    code="NS101",
+                    code=codes.WINDOW_TOO_LARGE,
                     argument="cropping",
                 )
             out.append(None if n is None else n - a - b)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from netspec import codes
 from netspec.layers import traits as T
 from netspec.layers.base import (
     REQUIRED,
@@ -42,21 +43,21 @@ def _rnn_infer(what: str) -> Callable[[list[Shape], Any], Shape]:
                 f"{what} needs a sequence (batch, time, features) of rank 3, got "
                 f"{format_shape(shape)} (rank {len(shape) + 1}); "
                 "reshape or repeat_vector makes one",
-                code="NS106",
+                code=codes.RNN_NEEDS_SEQUENCE,
             )
         if args["return_state"]:
             # With return_state Keras returns [output, *states]: several values from one layer.
             raise ShapeError(
                 f"return_state=true makes {what} return its states as extra outputs, which a "
                 "netspec layer cannot pass on; use return_sequences instead",
-                code="NS102",
+                code=codes.INCOMPATIBLE_INPUT,
                 argument="return_state",
             )
         if args["stateful"]:
             raise ShapeError(
                 f"stateful=true needs a fixed batch size, and the input {format_shape(shape)} "
                 "leaves the batch open",
-                code="NS102",
+                code=codes.INCOMPATIBLE_INPUT,
                 argument="stateful",
             )
         units = args["units"]
@@ -180,11 +181,9 @@ GRU = _rnn_kind(
 
 
 def _inner_kind(spec: LayerSpec, argument: str) -> LayerKind:
-    from netspec.layers.catalog import lookup  # the registry imports this module
-
-    kind = lookup(spec.kind)
+    kind = spec.entry
     if kind is None:
-        raise ShapeError(f"unknown layer kind `{spec.kind}`", code="NS002", argument=argument)
+        raise ShapeError(f"unknown layer kind `{spec.kind}`", code=codes.UNKNOWN_NAME, argument=argument)
     return kind
 
 
@@ -214,7 +213,7 @@ def _require_recurrent(spec: LayerSpec, argument: str) -> LayerKind:
     if kind.arg("go_backwards") is None:
         raise ShapeError(
             f"bidirectional wraps a recurrent layer (simple_rnn, lstm, gru), got `{spec.kind}`",
-            code="NS102",
+            code=codes.INCOMPATIBLE_INPUT,
             argument=argument,
         )
     return kind
@@ -231,7 +230,7 @@ def bidirectional_infer(inputs: list[Shape], args) -> Shape:
         raise ShapeError(
             "layer has go_backwards=true, so both directions would run backwards; "
             "leave go_backwards out",
-            code="NS102",
+            code=codes.INCOMPATIBLE_INPUT,
             argument="layer",
         )
     if backward is not None:
@@ -243,7 +242,7 @@ def bidirectional_infer(inputs: list[Shape], args) -> Shape:
             raise ShapeError(
                 f"backward_layer gives {format_shape(back_out)} but layer gives "
                 f"{format_shape(out)}; both directions need the same units",
-                code="NS102",
+                code=codes.INCOMPATIBLE_INPUT,
                 argument="backward_layer",
             )
     mode = args["merge_mode"]
@@ -251,7 +250,7 @@ def bidirectional_infer(inputs: list[Shape], args) -> Shape:
         raise ShapeError(
             "merge_mode=None returns the two directions as two outputs, which a netspec layer "
             'cannot pass on; use "concat", "sum", "mul" or "ave"',
-            code="NS102",
+            code=codes.INCOMPATIBLE_INPUT,
             argument="merge_mode",
         )
     if mode == "concat":
@@ -266,7 +265,7 @@ def _check_backward(forward: LayerSpec, backward: LayerSpec) -> None:
     if forward.args.get("go_backwards") == backward.args.get("go_backwards"):
         raise ShapeError(
             "backward_layer needs go_backwards=true (the opposite of layer's go_backwards)",
-            code="NS102",
+            code=codes.INCOMPATIBLE_INPUT,
             argument="backward_layer",
         )
     for flag in ("stateful", "return_sequences", "return_state"):
@@ -274,7 +273,7 @@ def _check_backward(forward: LayerSpec, backward: LayerSpec) -> None:
             raise ShapeError(
                 f"backward_layer needs the same {flag} as layer: got "
                 f"{backward.args.get(flag)} and {forward.args.get(flag)}",
-                code="NS102",
+                code=codes.INCOMPATIBLE_INPUT,
                 argument="backward_layer",
             )
 
@@ -323,7 +322,7 @@ def _time_step(shape: Shape, args) -> tuple[LayerSpec, Shape]:
     if kind.max_inputs != 1 or kind.min_inputs != 1:
         raise ShapeError(
             f"time_distributed wraps a layer of one input, got `{inner.kind}`",
-            code="NS102",
+            code=codes.INCOMPATIBLE_INPUT,
             argument="layer",
         )
     return inner, shape[1:]

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from netspec import codes
 from netspec.layers.base import (
     COMMON_ARGS,
     Arg,
@@ -93,7 +94,7 @@ def bind_arguments(
         shown = ", ".join(a.name for a in kind.args) or "none"
         problems.append(
             ArgumentProblem(
-                "NS003",
+                codes.UNKNOWN_ARGUMENT,
                 f"{kind.name} takes at most {len(kind.args)} positional argument"
                 f"{'' if len(kind.args) == 1 else 's'} ({shown}), got {len(positional)}",
                 position=len(kind.args),
@@ -107,7 +108,7 @@ def bind_arguments(
         if arg is None:
             problems.append(
                 ArgumentProblem(
-                    "NS003",
+                    codes.UNKNOWN_ARGUMENT,
                     f"{kind.name} has no argument `{name}`"
                     + suggestion(name, [a.name for a in params]),
                     keyword=name,
@@ -118,7 +119,7 @@ def bind_arguments(
         if name in given:
             problems.append(
                 ArgumentProblem(
-                    "NS004", f"argument `{name}` of {kind.name} is given twice", keyword=name
+                    codes.DUPLICATE_ARGUMENT, f"argument `{name}` of {kind.name} is given twice", keyword=name
                 )
             )
             continue
@@ -128,7 +129,7 @@ def bind_arguments(
         if arg.required and arg.name not in given:
             problems.append(
                 ArgumentProblem(
-                    "NS005",
+                    codes.MISSING_ARGUMENT,
                     f"{kind.name} needs the argument `{arg.name}`"
                     + (f" ({arg.doc})" if arg.doc else ""),
                 )
@@ -208,29 +209,29 @@ def check_value(layer: str, arg: Arg, value: Any) -> Any:
     if value is None:
         if arg.nullable or arg.default is None:
             return None
-        raise ValueProblem("NS006", f"{where} cannot be None")
+        raise ValueProblem(codes.WRONG_TYPE, f"{where} cannot be None")
     kind = arg.kind
     if kind is K.ANY:
         return value
     if kind is K.INT:
         if not _is_int(value):
-            raise ValueProblem("NS006", f"{where} must be an integer, got {describe(value)}")
+            raise ValueProblem(codes.WRONG_TYPE, f"{where} must be an integer, got {describe(value)}")
         if abs(value) > MAX_INT:
             raise ValueProblem(
-                "NS007", f"{where} is out of range (64 bits): {len(str(value))} digits"
+                codes.VALUE_OUT_OF_RANGE, f"{where} is out of range (64 bits): {len(str(value))} digits"
             )
         _check_range(where, arg, value)
         return value
     if kind is K.FLOAT:
         if not _is_number(value):
-            raise ValueProblem("NS006", f"{where} must be a number, got {describe(value)}")
+            raise ValueProblem(codes.WRONG_TYPE, f"{where} must be a number, got {describe(value)}")
         if abs(value) > MAX_INT or not math.isfinite(value):
-            raise ValueProblem("NS007", f"{where} is out of range: {float(value):g}")
+            raise ValueProblem(codes.VALUE_OUT_OF_RANGE, f"{where} is out of range: {float(value):g}")
         _check_range(where, arg, value)
         return float(value)
     if kind is K.BOOL:
         if not isinstance(value, bool):
-            raise ValueProblem("NS006", f"{where} must be true or false, got {describe(value)}")
+            raise ValueProblem(codes.WRONG_TYPE, f"{where} must be true or false, got {describe(value)}")
         return value
     if kind is K.CHOICE:
         # Keras lower-cases its option strings (`padding="SAME"` is accepted), so netspec does too.
@@ -239,7 +240,7 @@ def check_value(layer: str, arg: Arg, value: Any) -> Any:
     if kind is K.ACTIVATION:
         if isinstance(value, str) and value in UNUSABLE_ACTIVATIONS:
             raise ValueProblem(
-                "NS002", f"activation `{value}` cannot be used: {UNUSABLE_ACTIVATIONS[value]}"
+                codes.UNKNOWN_NAME, f"activation `{value}` cannot be used: {UNUSABLE_ACTIVATIONS[value]}"
             )
         return _check_word(where, value, ACTIVATIONS, "activation")
     if kind is K.DTYPE:
@@ -251,14 +252,14 @@ def check_value(layer: str, arg: Arg, value: Any) -> Any:
     if kind is K.SHAPE:
         if not isinstance(value, tuple) or not all(_is_int(v) or v is None for v in value):
             raise ValueProblem(
-                "NS006",
+                codes.WRONG_TYPE,
                 f"{where} must be a tuple of integers such as (4, 4), got {describe(value)}",
             )
         return value
     if kind is K.AXIS:
         if _is_int(value) or (isinstance(value, tuple) and all(_is_int(v) for v in value)):
             return value
-        raise ValueProblem("NS006", f"{where} must be an integer axis, got {describe(value)}")
+        raise ValueProblem(codes.WRONG_TYPE, f"{where} must be an integer axis, got {describe(value)}")
     if kind is K.INITIALIZER:
         return _check_callable_name(where, value, INITIALIZERS, "initializer")
     if kind is K.REGULARIZER:
@@ -268,12 +269,12 @@ def check_value(layer: str, arg: Arg, value: Any) -> Any:
     if kind is K.LAYER:
         if not isinstance(value, LayerSpec):
             raise ValueProblem(
-                "NS006", f"{where} must be a layer such as lstm(64), got {describe(value)}"
+                codes.WRONG_TYPE, f"{where} must be a layer such as lstm(64), got {describe(value)}"
             )
         return value
     if kind is K.STRING:
         if not isinstance(value, str):
-            raise ValueProblem("NS006", f"{where} must be a string, got {describe(value)}")
+            raise ValueProblem(codes.WRONG_TYPE, f"{where} must be a string, got {describe(value)}")
         return value
     raise AssertionError(f"unhandled value kind {kind}")  # pragma: no cover
 
@@ -283,23 +284,23 @@ def _check_range(where: str, arg: Arg, value: float) -> None:
         bound = (
             f">= {arg.minimum:g}" if arg.below is None else f"in [{arg.minimum:g}, {arg.below:g})"
         )
-        raise ValueProblem("NS007", f"{where} must be {bound}, got {describe(value)}")
+        raise ValueProblem(codes.VALUE_OUT_OF_RANGE, f"{where} must be {bound}, got {describe(value)}")
     if arg.below is not None and value >= arg.below:
         bound = (
             f"< {arg.below:g}" if arg.minimum is None else f"in [{arg.minimum:g}, {arg.below:g})"
         )
-        raise ValueProblem("NS007", f"{where} must be {bound}, got {describe(value)}")
+        raise ValueProblem(codes.VALUE_OUT_OF_RANGE, f"{where} must be {bound}, got {describe(value)}")
 
 
 def _check_word(where: str, value: Any, choices: Sequence[str], what: str) -> str:
     if not isinstance(value, str):
         raise ValueProblem(
-            "NS006", f"{where} must be one of {', '.join(choices[:8])}, got {describe(value)}"
+            codes.WRONG_TYPE, f"{where} must be one of {', '.join(choices[:8])}, got {describe(value)}"
         )
     if value in choices:
         return value
     raise ValueProblem(
-        "NS002",
+        codes.UNKNOWN_NAME,
         f"unknown {what} `{value}` for {where}" + suggestion(value, choices),
         help=f"known: {', '.join(choices)}" if len(choices) <= 12 else None,
     )
@@ -309,10 +310,10 @@ def _check_callable_name(where: str, value: Any, names: Sequence[str], what: str
     """An initializer, regularizer or constraint: a name (`he_normal`, `HeNormal`) or a call."""
     name = value.name if isinstance(value, CallValue) else value
     if not isinstance(name, str):
-        raise ValueProblem("NS006", f"{where} must be a {what} name or call, got {describe(value)}")
+        raise ValueProblem(codes.WRONG_TYPE, f"{where} must be a {what} name or call, got {describe(value)}")
     if keras_snake_case(name) not in names:
         raise ValueProblem(
-            "NS002", f"unknown {what} `{name}` for {where}" + suggestion(name, names)
+            codes.UNKNOWN_NAME, f"unknown {what} `{name}` for {where}" + suggestion(name, names)
         )
     return value
 
@@ -326,14 +327,14 @@ def _int_tuple(where: str, arg: Arg, value: Any) -> tuple[int, ...]:
     else:
         example = ", ".join(["3"] * rank)
         raise ValueProblem(
-            "NS006",
+            codes.WRONG_TYPE,
             f"{where} must be an integer or a tuple of {rank} integers such as ({example}"
             f"{',' if rank == 1 else ''}), got {describe(value)}",
         )
     minimum = 1 if arg.minimum is None else arg.minimum
     for item in items:
         if item < minimum:
-            raise ValueProblem("NS007", f"{where} must be >= {minimum:g}, got {describe(value)}")
+            raise ValueProblem(codes.VALUE_OUT_OF_RANGE, f"{where} must be >= {minimum:g}, got {describe(value)}")
     return items
 
 
@@ -353,12 +354,12 @@ def _padding_pairs(where: str, arg: Arg, value: Any) -> tuple[tuple[int, int], .
             pairs = value
     if pairs is None:
         raise ValueProblem(
-            "NS006",
+            codes.WRONG_TYPE,
             f"{where} must be an integer, {rank} integers, or {rank} (before, after) pairs, "
             f"got {describe(value)}",
         )
     if any(v < 0 for pair in pairs for v in pair):
-        raise ValueProblem("NS007", f"{where} must not be negative, got {describe(value)}")
+        raise ValueProblem(codes.VALUE_OUT_OF_RANGE, f"{where} must not be negative, got {describe(value)}")
     return pairs
 
 

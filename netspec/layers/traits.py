@@ -57,6 +57,13 @@ class Masking:
     flow: MaskFlow
     reads: bool
     makes: bool | str  # True: always (masking); an argument name: when that argument is true
+    # Reads it only for what it learns in training (batch norm's batch statistics): inference,
+    # and so a forward pass, does not depend on it.
+    training_only: bool = False
+
+    @property
+    def reads_at_inference(self) -> bool:
+        return self.reads and not self.training_only
 
 
 class Regularization(enum.Enum):
@@ -73,6 +80,17 @@ class Wrapper(enum.Enum):
     NONE = "none"
     PER_STEP = "per step"  # time_distributed: the inner layer on every step, one set of weights
     BOTH_DIRECTIONS = "both directions"  # bidirectional: the inner recurrent layer twice
+
+
+class Merge(enum.Enum):
+    """What a merge computes from its inputs (NONE for a kind of one input)."""
+
+    NONE = "none"
+    SUM = "sum"  # add, subtract
+    MEAN = "mean"  # average: a mean of probability distributions is one
+    STACK = "stack"  # concat: the inputs side by side, each value kept as it is
+    PRODUCT = "product"  # multiply, dot: one input weights the other, as attention does
+    EXTREMUM = "extremum"  # maximum, minimum
 
 
 @dataclass(frozen=True)
@@ -109,6 +127,7 @@ class Traits:
     integers: Integers | Callable[[Args], Integers]  # a function of the arguments where they decide
     mask: Masking
     wrapper: Wrapper
+    merge: Merge
 
     def integers_for(self, args: Args) -> Integers:
         return self.integers(args) if callable(self.integers) else self.integers
@@ -152,6 +171,7 @@ PLAIN = Traits(
     integers=Integers.CASTS,
     mask=NO_MASK,
     wrapper=Wrapper.NONE,
+    merge=Merge.NONE,
 )
 
 

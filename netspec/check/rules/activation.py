@@ -25,17 +25,17 @@ from netspec.check.rules.graphs import (
     shape_text,
     walk_forward,
     width,
+    wrapped_args,
 )
 from netspec.check.rules.output import PROBABILITY_LOSSES, Loss, loss_squash, output_losses
 from netspec.check.shapes import CheckedGraph
 from netspec.diagnostics import Severity
 from netspec.language.ir import Node
-from netspec.layers.catalog import LayerSpec
+from netspec.layers.core import RELU, SOFTMAX
+from netspec.layers.traits import Merge
 
 # Merges that keep probabilities probabilities (stacking them, or an ensemble's mean).
-_PROBABILITY_MERGES = ("concat", "average")
-# Merges that use a softmax as weights: attention.
-_WEIGHTING_MERGES = ("multiply", "dot")
+_PROBABILITY_MERGES = (Merge.STACK, Merge.MEAN)
 
 
 @rule("NS203", "double-activation", Severity.WARNING)
@@ -145,13 +145,14 @@ def _after(
 ) -> Iterator[tuple[Node, list[Node]]]:
     """The layers that work on the softmax's probabilities, with the layers between."""
     for node, between in walk_forward(checked, softmax, consumers, _keeps_probabilities):
-        kind = effective(node)[0].name
-        if not is_activation_layer(node) and kind not in _WEIGHTING_MERGES:
+        # A product uses the softmax as weights: attention.
+        weighs = effective(node)[0].traits.merge is Merge.PRODUCT
+        if not is_activation_layer(node) and not weighs:
             yield node, between
 
 
 def _keeps_probabilities(node: Node) -> bool:
-    return is_passthrough(node) or effective(node)[0].name in _PROBABILITY_MERGES
+    return is_passthrough(node) or effective(node)[0].traits.merge in _PROBABILITY_MERGES
 
 
 def _after_softmax(later: Node, sources: list[tuple[Node, list[Node]]]) -> Finding:
@@ -212,7 +213,7 @@ def softmax_on_one_unit(checked: CheckedGraph, config: RuleConfig) -> Iterator[F
 
 def _softmax_axes(node: Node) -> tuple[int, ...]:
     kind, args = effective(node)
-    axis = args.get("axis", -1) if kind.name == "softmax" else -1
+    axis = args.get("axis", -1) if kind is SOFTMAX else -1
     return tuple(axis) if isinstance(axis, tuple) else (axis,)
 
 
@@ -307,10 +308,9 @@ def bending(node: Node) -> str | None:
     if name is not None:
         return name
     kind, args = effective(node)
-    if kind.category != "recurrent":
+    if not kind.traits.recurrent:
         return None
-    inner = args.get("layer") if kind.name == "bidirectional" else None
-    name = (inner.args if isinstance(inner, LayerSpec) else args).get("activation")
+    name = wrapped_args(kind, args).get("activation")
     return name if isinstance(name, str) and name != "linear" else None
 
 
@@ -335,7 +335,7 @@ def _squashed_units(checked: CheckedGraph, squash: Node) -> int | None:
 
 def _range(node: Node, activation: str) -> tuple[float | None, float | None]:
     kind, args = effective(node)
-    if kind.name == "relu":  # the ReLU layer: a cap, a slope below the threshold
+    if kind is RELU:  # the ReLU layer: a cap, a slope below the threshold
         if args.get("negative_slope"):
             return None, None
         cap = args.get("max_value")
@@ -510,7 +510,7 @@ def _within_run(node: Node) -> bool:
     other activation."""
     if is_activation_layer(node) and activation_of(node) not in _SATURATING:
         return False
-    return not is_learning(node) and node.kind.category != "normalization"
+    return not is_learning(node) and node.kind.traits.normalization is None
 
 
 def _saturating(checked: CheckedGraph, run: list[Node], consumers: dict[int, list[int]]) -> Finding:

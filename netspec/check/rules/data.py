@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netspec.check.rules.base import Finding, RuleConfig, rule
-from netspec.check.rules.graphs import activation_of, aside, is_learning, known_nodes, walk_forward
+from netspec.check.rules.graphs import aside, is_learning, known_nodes, walk_forward, wrapped_args
 from netspec.check.shapes import CheckedGraph
 from netspec.diagnostics import Severity
 from netspec.language.ir import Node
-from netspec.layers.catalog import LayerSpec
+from netspec.layers.core import EMBEDDING
+from netspec.layers.traits import Integers, MaskFlow
 
 _INTEGER_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
@@ -23,22 +24,11 @@ def _integer_input(node: Node) -> bool:
 
 # ---- float into an embedding (NS213) ---------------------------------------------------------
 
-# Layers whose output holds whole numbers when their inputs do: they move, copy, pad, pick or
-# add values, but do not scale them (Keras may hand them on as float32; the values stay whole).
-_KEEPS_WHOLE = (
-    "flatten", "reshape", "permute", "repeat_vector", "zero_pad1d", "zero_pad2d", "cropping1d",
-    "cropping2d", "upsampling1d", "masking", "max_pool1d", "max_pool2d", "global_max_pool1d",
-    "global_max_pool2d", "concat", "add", "subtract", "multiply", "maximum", "minimum",
-)  # fmt: skip
-
 
 def _keeps_whole(node: Node) -> bool:
-    name = node.kind.name
-    if name == "upsampling2d":
-        return node.args.get("interpolation", "nearest") == "nearest"
-    if node.kind.category == "activation":
-        return activation_of(node) is None  # `linear`
-    return name in _KEEPS_WHOLE
+    """Whole numbers in, whole numbers out: the layer moves, copies, pads, picks or adds values
+    but does not scale them (Keras may hand them on as float32; the values stay whole)."""
+    return node.kind.traits.integers_for(node.args) is not Integers.CASTS
 
 
 def _whole(checked: CheckedGraph) -> dict[int, bool]:
@@ -103,7 +93,7 @@ def float_into_embedding(checked: CheckedGraph, config: RuleConfig) -> Iterator[
     """
     whole = _whole(checked)
     for node in known_nodes(checked):
-        if node.kind.name != "embedding" or not node.inputs or whole[node.inputs[0]]:
+        if node.kind is not EMBEDDING or not node.inputs or whole[node.inputs[0]]:
             continue
         source, path = _float_source(checked, node, whole)
         through = aside(path)
@@ -125,67 +115,34 @@ def float_into_embedding(checked: CheckedGraph, config: RuleConfig) -> Iterator[
 
 # ---- a mask that a layer drops (NS214) -------------------------------------------------------
 
-# `supports_masking` of each Keras layer class netspec knows, as Keras 3.15 sets it (a test
-# checks the table against the installed Keras). A layer that does not support masking drops
-# the mask it is passed, with a warning at build time; Embedding supports it with mask_zero=True.
-SUPPORTS_MASKING: dict[str, bool] = {
-    "InputLayer": False, "Dense": True, "Activation": True, "ReLU": True, "LeakyReLU": True,
-    "ELU": True, "Softmax": True, "PReLU": True, "Dropout": True, "SpatialDropout1D": True,
-    "SpatialDropout2D": True, "GaussianNoise": True, "GaussianDropout": True, "Flatten": False,
-    "Reshape": False, "Permute": False, "RepeatVector": False, "Rescaling": True, "Masking": True,
-    "Conv1D": False, "Conv2D": False, "Conv3D": False, "DepthwiseConv2D": False,
-    "SeparableConv2D": False, "Conv1DTranspose": False, "Conv2DTranspose": False,
-    "MaxPooling1D": False, "MaxPooling2D": False, "AveragePooling1D": False,
-    "AveragePooling2D": False, "GlobalAveragePooling1D": True, "GlobalAveragePooling2D": False,
-    "GlobalMaxPooling1D": False, "GlobalMaxPooling2D": False, "ZeroPadding1D": False,
-    "ZeroPadding2D": False, "Cropping1D": False, "Cropping2D": False, "UpSampling1D": False,
-    "UpSampling2D": False, "BatchNormalization": True, "LayerNormalization": True,
-    "GroupNormalization": True, "UnitNormalization": True, "SimpleRNN": True, "LSTM": True,
-    "GRU": True, "Bidirectional": True, "TimeDistributed": True, "Add": True, "Subtract": True,
-    "Multiply": True, "Average": True, "Maximum": True, "Minimum": True, "Concatenate": True,
-    "Dot": True,
-}  # fmt: skip
-# Layers that use the mask and pass none on: pooling over the masked steps, a dot product.
-_ENDS_MASK = ("global_avg_pool1d", "dot")
-# Element-wise merges keep a mask only when every input has one (Keras' Merge.compute_mask);
-# concat keeps it when any input has one.
-_ELEMENTWISE = ("add", "subtract", "multiply", "average", "maximum", "minimum")
-
 
 def _mask_source(node: Node) -> bool:
-    if node.kind.name == "embedding":
-        return bool(node.args.get("mask_zero"))
-    return node.kind.name == "masking"
+    """Makes a mask: masking always, embedding when mask_zero is true."""
+    makes = node.kind.traits.mask.makes
+    return bool(node.args.get(makes)) if isinstance(makes, str) else makes
 
 
 def _supports_masking(node: Node) -> bool:
-    if node.kind.name == "embedding":
-        return bool(node.args.get("mask_zero"))
-    return SUPPORTS_MASKING.get(node.kind.keras_class, True)
-
-
-def _returns_sequences(node: Node) -> bool:
-    inner = node.args.get("layer") if node.kind.name == "bidirectional" else None
-    args = inner.args if isinstance(inner, LayerSpec) else node.args
-    return bool(args.get("return_sequences"))
+    """Keras' `supports_masking`: a layer without it drops the mask it is passed, with no more
+    than a warning at build time (a test checks the traits against the installed Keras)."""
+    return node.kind.traits.mask.flow is not MaskFlow.DROPS
 
 
 def _passes_mask(node: Node, carried: list[tuple[int, ...]]) -> bool:
     """Whether a layer that supports masking hands the mask on."""
-    name = node.kind.name
-    if name in _ENDS_MASK:
+    flow = node.kind.traits.mask.flow
+    if flow is MaskFlow.ENDS:  # pooling over the masked steps, a dot product
         return False
-    if name in ("simple_rnn", "lstm", "gru", "bidirectional"):
-        return _returns_sequences(node)
-    if name in _ELEMENTWISE:
+    if flow is MaskFlow.SEQUENCES:
+        return bool(wrapped_args(node.kind, node.args).get("return_sequences"))
+    if flow is MaskFlow.ALL_INPUTS:  # element-wise merges (Keras' Merge.compute_mask)
         return all(carried)
     return True
 
 
 def _source_text(source: Node) -> str:
-    if source.kind.name == "embedding":
-        return f"{source.name} (mask_zero=true)"
-    return source.name
+    makes = source.kind.traits.mask.makes
+    return f"{source.name} ({makes}=true)" if isinstance(makes, str) else source.name
 
 
 @rule("NS214", "mask-ignored", Severity.WARNING)
@@ -258,9 +215,6 @@ def _dropped(node: Node, sources: list[Node]) -> Finding:
 
 # ---- integer images fed unscaled (NS215) -----------------------------------------------------
 
-# Layers that bring values into a small range: past them, the input's scale no longer matters.
-_SCALING_CATEGORIES = ("preprocessing", "normalization")
-
 
 def _image_like(checked: CheckedGraph, node: Node) -> bool:
     """An integer input shaped like an image: rank 3 or more (batch excluded), or a uint8
@@ -273,9 +227,10 @@ def _image_like(checked: CheckedGraph, node: Node) -> bool:
 
 
 def _unscaled(node: Node) -> bool:
-    """The walk from an integer image goes on: nothing here learns or rescales."""
+    """The walk from an integer image goes on: nothing here learns or rescales (past a layer that
+    sets the scale, or an embedding that reads the integers as ids, the scale no longer matters)."""
     kind = node.kind
-    stops = kind.category in _SCALING_CATEGORIES or kind.name == "embedding"
+    stops = kind.traits.rescales or kind is EMBEDDING
     return not stops and not is_learning(node)
 
 
@@ -331,10 +286,10 @@ def unscaled_integer_image(checked: CheckedGraph, config: RuleConfig) -> Iterato
 def _raw_pixels(checked: CheckedGraph, source: Node, layer: Node, between: list[Node]) -> Finding:
     dtype = source.args.get("dtype")
     values = "pixel values up to 255" if dtype == "uint8" else f"raw {dtype} values"
-    # Flatten, reshape and permute hand integers on as integers; every other layer casts.
-    direct = all(n.kind.name in ("flatten", "reshape", "permute") for n in between)
+    # Layers that only move values (flatten, reshape, cropping) hand integers on as integers.
+    direct = all(n.kind.traits.integers_for(n.args) is Integers.KEEPS for n in between)
     crash = ""
-    if layer.kind.category == "conv" and direct:
+    if layer.kind.traits.is_convolution and direct:
         crash = "; Keras' convolutions do not cast integers, so the call fails"
     message = (
         f"{layer.name} gets the {dtype} image {source.name}{aside(between)} unscaled: {values}, "
@@ -385,7 +340,7 @@ def embedding_wider_than_vocabulary(checked: CheckedGraph, config: RuleConfig) -
     ```
     """
     for node in known_nodes(checked):
-        if node.kind.name != "embedding":
+        if node.kind is not EMBEDDING:
             continue
         ids, dims = node.args["input_dim"], node.args["output_dim"]
         if dims > ids:

@@ -12,26 +12,23 @@ from netspec.language.ir import Graph, Node
 from netspec.layers.base import keras_snake_case
 from netspec.layers.catalog import LayerKind, LayerSpec, Linearity, Shape, lookup
 from netspec.layers.common import format_shape
-
-# Activation layers with a class of their own apply the function their kind is named after.
-_OWN_CLASS_ACTIVATIONS = ("relu", "leaky_relu", "elu", "softmax", "prelu")
-
-# Kinds that only move, copy, pad or (at inference) pass values: a value through them is the same
-# value for every rule that asks "what came before".
-_PASSTHROUGH_CATEGORIES = ("reshaping", "regularization")
-
-# Nonlinear, but not an activation: max pooling and normalisation by a statistic of the input.
-_WEAK_NONLINEAR_KINDS = ("maximum", "minimum")
+from netspec.layers.traits import ACTIVATION_ARGUMENT, Wrapper
 
 
 def effective(node: Node) -> tuple[LayerKind, Mapping[str, Any]]:
     """The kind and arguments that decide what a node computes: time_distributed's inner layer."""
-    if node.kind.name == "time_distributed":
+    if node.kind.traits.wrapper is Wrapper.PER_STEP:
         inner = node.args.get("layer")
         kind = lookup(inner.kind) if isinstance(inner, LayerSpec) else None
         if kind is not None:
             return kind, inner.args
     return node.kind, node.args
+
+
+def wrapped_args(kind: LayerKind, args: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The arguments of the layer a wrapper applies (bidirectional's lstm), else `args`."""
+    inner = args.get("layer") if kind.traits.wrapper is not Wrapper.NONE else None
+    return inner.args if isinstance(inner, LayerSpec) else args
 
 
 def activation_of(node: Node) -> str | None:
@@ -41,14 +38,10 @@ def activation_of(node: Node) -> str | None:
     as none here: its output is not "a layer followed by an activation".
     """
     kind, args = effective(node)
-    if kind.category == "activation":
-        name = kind.fixed_activation or args.get("activation")
-        if name is None and kind.name in _OWN_CLASS_ACTIVATIONS:
-            name = kind.name
-    elif kind.category == "recurrent":
+    applied = kind.traits.activation
+    if kind.traits.recurrent or applied is None:
         return None
-    else:
-        name = args.get("activation")
+    name = args.get("activation") if applied == ACTIVATION_ARGUMENT else applied
     if not isinstance(name, str) or name == "linear":
         return None
     return name
@@ -56,7 +49,7 @@ def activation_of(node: Node) -> str | None:
 
 def is_activation_layer(node: Node) -> bool:
     """An activation written as a layer (`relu`, `activation(tanh)`, `softmax`), not `linear`."""
-    return effective(node)[0].category == "activation" and activation_of(node) is not None
+    return effective(node)[0].traits.activation_layer and activation_of(node) is not None
 
 
 def is_map(node: Node) -> bool:
@@ -72,23 +65,20 @@ def is_linear_map(node: Node) -> bool:
 def is_learning(node: Node) -> bool:
     """A layer that learns a map of its input's values: dense, conv, recurrent."""
     kind = effective(node)[0]
-    return kind.linearity is Linearity.MAP or kind.category == "recurrent"
+    return kind.linearity is Linearity.MAP or kind.traits.recurrent
 
 
 def is_transparent(node: Node) -> bool:
     """Keeps a linear chain linear: dropout, flatten, batch norm, average pooling, add, `linear`."""
     kind = effective(node)[0]
-    if kind.category == "activation":
+    if kind.traits.activation_layer:
         return activation_of(node) is None
     return kind.linearity is Linearity.TRANSPARENT and not node.is_input
 
 
 def is_weak_nonlinearity(node: Node) -> bool:
     """Nonlinear, but no activation: max pooling, layer/group/unit norm, maximum/minimum merges."""
-    kind = effective(node)[0]
-    if kind.linearity is not Linearity.NONLINEAR:
-        return False
-    return kind.category in ("pooling", "normalization") or kind.name in _WEAK_NONLINEAR_KINDS
+    return effective(node)[0].traits.weak_nonlinearity
 
 
 def is_passthrough(node: Node) -> bool:
@@ -96,14 +86,21 @@ def is_passthrough(node: Node) -> bool:
     kind = effective(node)[0]
     if len(node.inputs) != 1:
         return False
-    if kind.category == "activation":
+    if kind.traits.activation_layer:
         return activation_of(node) is None
-    return kind.category in _PASSTHROUGH_CATEGORIES or kind.name == "masking"
+    return kind.traits.passes_values
 
 
 def is_dropout(node: Node) -> bool:
     """Dropout or noise: acts in training only."""
-    return node.kind.category == "regularization"
+    return node.kind.traits.in_training_only
+
+
+def moves_values(node: Node) -> bool:
+    """Moves, copies or pads its input's values, in training as at inference: flatten, reshape,
+    padding, cropping, upsampling, masking (not dropout or noise, which change them in training)."""
+    traits = node.kind.traits
+    return traits.passes_values and not traits.in_training_only
 
 
 def shape_of(checked: CheckedGraph, node: Node) -> Shape | None:

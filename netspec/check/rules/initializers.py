@@ -20,14 +20,17 @@ from netspec.check.shapes import CheckedGraph
 from netspec.diagnostics import Severity, Span
 from netspec.language.ir import Node
 from netspec.layers.catalog import LayerSpec
+from netspec.layers.core import PRELU
+from netspec.layers.traits import Wrapper
 
 _CONSTANT = ("zeros", "ones", "constant")
 _KERNELS = ("kernel_initializer", "depthwise_initializer", "pointwise_initializer")
 
 # The initializer family each activation wants, and why.
 _RELU_LIKE = (
-    "relu", "relu6", "leaky_relu", "elu", "celu", "prelu", "gelu", "silu", "swish", "mish",
-    "hard_silu", "hard_swish",
+    "relu", "relu6", "leaky_relu", "elu", "celu", "gelu", "silu", "swish", "mish", "hard_silu",
+    "hard_swish",
+    PRELU.traits.activation,  # the PReLU layer's: a leaky relu whose slope it learns
 )  # fmt: skip
 _SATURATING = ("tanh", "sigmoid", "hard_sigmoid", "softsign", "hard_tanh")
 _WHY = {
@@ -147,7 +150,7 @@ def initializer_activation_mismatch(checked: CheckedGraph, config: RuleConfig) -
 
 
 def _explicit(node: Node) -> frozenset[str]:
-    inner = node.args.get("layer") if node.kind.name == "time_distributed" else None
+    inner = node.args.get("layer") if node.kind.traits.wrapper is Wrapper.PER_STEP else None
     return inner.explicit if isinstance(inner, LayerSpec) else node.explicit
 
 

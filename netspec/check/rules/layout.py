@@ -22,15 +22,12 @@ from netspec.check.shapes import CheckedGraph
 from netspec.diagnostics import Severity
 from netspec.language.ir import Node
 from netspec.layers.common import product
-
-# Kinds that change the rank or the meaning of the positions: past them, a dense is not "on a
-# convolution's feature map" any more (an embedding starts a sequence, not a feature map).
-_STOPS = ("flatten", "reshape", "permute", "repeat_vector", "embedding")
+from netspec.layers.core import DENSE, FLATTEN
 
 
 def _dense(node: Node) -> bool:
     """A dense layer written as such (time_distributed(dense) is per step on purpose)."""
-    return node.kind.name == "dense"
+    return node.kind is DENSE
 
 
 def _units(node: Node) -> int:
@@ -97,11 +94,12 @@ def _feature_map_source(checked: CheckedGraph, dense: Node) -> Node | None:
         if node.id in seen:
             continue
         seen.add(node.id)
-        kind = effective(node)[0]
-        is_global = "global" in kind.name
-        if kind.category == "conv" or (kind.category == "pooling" and not is_global):
+        traits = effective(node)[0].traits
+        if traits.window is not None:  # a convolution or a (non-global) pooling layer
             return node
-        if is_learning(node) or is_global or kind.name in _STOPS:
+        # Past a layer that changes the rank or the meaning of the positions, a dense is not
+        # "on a convolution's feature map" any more (an embedding starts a sequence).
+        if is_learning(node) or traits.is_global_pooling or traits.new_layout:
             continue
         stack.extend(node.inputs)
     return None
@@ -159,7 +157,7 @@ def parameter_blow_up(checked: CheckedGraph, config: RuleConfig) -> Iterator[Fin
         if not _dense(node):
             continue
         flatten, _ = back_through(checked, node, is_dropout)
-        if flatten is None or flatten.kind.name != "flatten":
+        if flatten is None or flatten.kind is not FLATTEN:
             continue
         share = checked.params(node.id) / total
         feature_map = checked.shapes.get(flatten.inputs[0])
@@ -308,7 +306,7 @@ def no_normalization(checked: CheckedGraph, config: RuleConfig) -> Iterator[Find
     ```
     """
     nodes = list(known_nodes(checked))
-    if any(node.kind.category == "normalization" for node in nodes):
+    if any(node.kind.traits.normalization is not None for node in nodes):
         return
     learning = sum(1 for node in nodes if is_learning(node))
     if learning > config.deep_network_layers:

@@ -124,7 +124,7 @@ def _collapse(consumer: Node, producers: list[Node], between: list[Node]) -> Fin
 def _help(producer: Node, consumer: Node) -> str:
     # A depthwise convolution then a 1x1 convolution is a separable convolution, written out.
     pointwise = consumer.args.get("kernel_size") in ((1,), (1, 1))
-    if producer.kind.name == "depthwise_conv2d" and pointwise:
+    if producer.kind.traits.factorised and pointwise:
         return "this pair is separable_conv2d: write it as one layer, or add an activation between"
     return f"give {producer.name} an activation (activation=relu), or put a relu layer after it"
 

@@ -11,6 +11,7 @@ from netspec.check.rules.graphs import Head, describe, head
 from netspec.check.shapes import CheckedGraph
 from netspec.diagnostics import Note, Severity, Span
 from netspec.layers.catalog import CallValue
+from netspec.layers.core import RELU
 from netspec.layers.training import canonical_loss
 
 _BINARY = ("binary_crossentropy", "binary_focal_crossentropy")
@@ -251,7 +252,7 @@ def regression_head(checked: CheckedGraph, config: RuleConfig) -> Iterator[Findi
     """
     for end, loss in _heads_and_losses(checked):
         bound = _REGRESSION_BOUNDS.get(end.activation or "")
-        cap = end.layer.args.get("max_value") if end.layer.kind.name == "relu" else None
+        cap = end.layer.args.get("max_value") if end.layer.kind is RELU else None
         if isinstance(cap, (int, float)):
             bound = f"bounds its outputs to [0, {cap:g}] and gives no gradient below 0"
         if loss.name in _REGRESSION and bound is not None:

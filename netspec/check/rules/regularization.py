@@ -16,11 +16,14 @@ from netspec.check.rules.graphs import (
     is_map,
     is_passthrough,
     known_nodes,
+    moves_values,
     shape_of,
 )
 from netspec.check.shapes import CheckedGraph
 from netspec.diagnostics import Severity
 from netspec.language.ir import Node
+from netspec.layers.core import DENSE
+from netspec.layers.traits import Regularization
 
 
 def _what(node: Node) -> str:
@@ -113,9 +116,9 @@ def dropout_before_batch_norm(checked: CheckedGraph, config: RuleConfig) -> Iter
     ```
     """
     for node in known_nodes(checked):
-        if node.kind.name != "batch_norm":
+        if node.kind.traits.normalization != "batch":
             continue
-        dropout, between = back_through(checked, node, _reshapes)
+        dropout, between = back_through(checked, node, moves_values)
         if dropout is not None and is_dropout(dropout):
             through = aside(between[::-1])
             message = (
@@ -123,10 +126,6 @@ def dropout_before_batch_norm(checked: CheckedGraph, config: RuleConfig) -> Iter
                 "learns its variance from training-time values, which differ at inference"
             )
             yield Finding(dropout, message, help=f"move {dropout.name} after {node.name}")
-
-
-def _reshapes(node: Node) -> bool:
-    return node.kind.category == "reshaping"
 
 
 @rule("NS220", "bias-before-batch-norm", Severity.INFO)
@@ -162,7 +161,7 @@ def bias_before_batch_norm(checked: CheckedGraph, config: RuleConfig) -> Iterato
     """
     consumers = checked.graph.consumers()
     for node in known_nodes(checked):
-        if node.kind.name != "batch_norm":
+        if node.kind.traits.normalization != "batch":
             continue
         layer = checked.graph.node(node.inputs[0])
         if _bias_cancelled(checked, layer, node) and consumers[layer.id] == [node.id]:
@@ -270,9 +269,7 @@ def dropout_before_pooling(checked: CheckedGraph, config: RuleConfig) -> Iterato
     for node in known_nodes(checked):
         if not _has_rate(node):
             continue
-        pools = [
-            graph.node(i) for i in consumers[node.id] if graph.node(i).kind.category == "pooling"
-        ]
+        pools = [graph.node(i) for i in consumers[node.id] if graph.node(i).kind.traits.is_pooling]
         if pools:
             message = (
                 f"{node.name} ({_what(node)}) feeds {pools[0].name}: pooling mixes the dropped "
@@ -283,12 +280,10 @@ def dropout_before_pooling(checked: CheckedGraph, config: RuleConfig) -> Iterato
 
 # ---- two dropouts in a row (NS217) -----------------------------------------------------------
 
-# Dropout that multiplies its input by random masks or factors; gaussian_noise adds instead.
-_DROPOUTS = ("dropout", "spatial_dropout1d", "spatial_dropout2d", "gaussian_dropout")
-
 
 def _is_dropout_layer(node: Node) -> bool:
-    return node.kind.name in _DROPOUTS
+    """Dropout that multiplies its input by random masks or factors; gaussian_noise adds instead."""
+    return node.kind.traits.regularization is Regularization.DROPOUT
 
 
 @rule("NS217", "double-dropout", Severity.WARNING)
@@ -330,7 +325,7 @@ def double_dropout(checked: CheckedGraph, config: RuleConfig) -> Iterator[Findin
     for node in known_nodes(checked):
         if not _is_dropout_layer(node) or not node.args.get("rate"):
             continue
-        before, between = back_through(checked, node, _reshapes)
+        before, between = back_through(checked, node, moves_values)
         if before is None or not _is_dropout_layer(before) or not before.args.get("rate"):
             continue
         first, second = before.args["rate"], node.args["rate"]
@@ -347,7 +342,7 @@ def double_dropout(checked: CheckedGraph, config: RuleConfig) -> Iterator[Findin
 
 # Normalisation with a learned shift and scale: at the output it fixes the outputs' statistics.
 # unit_norm is left out: an L2-normalised output (an embedding for cosine similarity) is a design.
-_OUTPUT_NORMS = ("batch_norm", "layer_norm", "group_norm")
+_OUTPUT_NORMS = ("batch", "layer", "group")
 
 
 @rule("NS218", "batch-norm-at-output", Severity.WARNING)
@@ -397,9 +392,9 @@ def batch_norm_at_output(checked: CheckedGraph, config: RuleConfig) -> Iterator[
     has_loss = graph.compile is not None and graph.compile.loss is not None
     for output_id in dict.fromkeys(graph.outputs):
         norm = graph.node(output_id)
-        while norm.kind.category == "reshaping" and len(norm.inputs) == 1:
+        while moves_values(norm) and len(norm.inputs) == 1:
             norm = graph.node(norm.inputs[0])
-        if norm.kind.name not in _OUTPUT_NORMS or shape_of(checked, norm) is None:
+        if norm.kind.traits.normalization not in _OUTPUT_NORMS or shape_of(checked, norm) is None:
             continue
         before, between = back_through(checked, norm, is_passthrough)
         if before is None or before.is_input:
@@ -407,7 +402,7 @@ def batch_norm_at_output(checked: CheckedGraph, config: RuleConfig) -> Iterator[
         activation = activation_of(before)
         if activation == "softmax":
             continue  # any layer after a final softmax is NS204's
-        headed = effective(before)[0].name == "dense" or activation == "sigmoid"
+        headed = effective(before)[0] is DENSE or activation == "sigmoid"
         if headed or (has_loss and (is_learning(before) or activation is not None)):
             yield _normalised_output(checked, norm, before, between)
 
@@ -417,9 +412,9 @@ def _normalised_output(checked: CheckedGraph, norm: Node, before: Node, between:
     shape = shape_of(checked, norm) or ()
     if activation == "sigmoid":
         what = f"the sigmoid probabilities of {before.name} are no longer probabilities"
-    elif norm.kind.name == "layer_norm" and shape and shape[-1] == 1:
+    elif norm.kind.traits.normalization == "layer" and shape and shape[-1] == 1:
         what = "over a single output unit layer norm always returns its beta"
-    elif norm.kind.name == "batch_norm":
+    elif norm.kind.traits.normalization == "batch":
         what = "each prediction depends on the rest of the batch and differs at inference"
     else:
         what = "the outputs are re-centred and re-scaled whatever the targets"

@@ -4,7 +4,6 @@ with same padding (NS227)."""
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -14,11 +13,7 @@ from netspec.check.shapes import CheckedGraph
 from netspec.diagnostics import Severity
 from netspec.language.ir import Node
 from netspec.layers.common import channels_first, int_tuple, split_channels
-
-_FORWARD_CONVS = ("conv1d", "conv2d", "conv3d", "depthwise_conv2d", "separable_conv2d")
-_TRANSPOSED_CONVS = ("conv1d_transpose", "conv2d_transpose")
-_POOLS = ("max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d")
-_RANK = re.compile(r"(\d)d")
+from netspec.layers.traits import Wrapper
 
 
 @dataclass(frozen=True)
@@ -42,23 +37,22 @@ class Window:
 
 def _window(checked: CheckedGraph, node: Node) -> Window | None:
     kind, args = effective(node)
-    name = kind.name
-    if name not in _FORWARD_CONVS + _TRANSPOSED_CONVS + _POOLS:
+    geometry = kind.traits.window
+    if geometry is None:
         return None
-    rank = int(_RANK.search(name).group(1))
+    rank = geometry.rank
     shape = checked.shapes.get(node.inputs[0]) if node.inputs else None
     if shape is None:
         return None
-    if node.kind.name == "time_distributed":
+    if node.kind.traits.wrapper is Wrapper.PER_STEP:
         shape = shape[1:]  # the inner layer sees one step
     spatial, _ = split_channels(shape, channels_first(args))
     if len(spatial) != rank:
         return None
-    pooling = name in _POOLS
-    kernel = int_tuple(args["pool_size"] if pooling else args["kernel_size"], rank)
+    kernel = int_tuple(args[geometry.size], rank)
     strides_arg = args.get("strides")
     strides = kernel if strides_arg is None else int_tuple(strides_arg, rank)
-    dilation = int_tuple(args.get("dilation_rate", 1), rank)
+    dilation = int_tuple(args.get(geometry.dilation, 1) if geometry.dilation else 1, rank)
     extra = args.get("output_padding")
     return Window(
         kernel,
@@ -66,8 +60,8 @@ def _window(checked: CheckedGraph, node: Node) -> Window | None:
         dilation,
         str(args.get("padding", "valid")),
         tuple(spatial),
-        name in _TRANSPOSED_CONVS,
-        pooling,
+        geometry.transposed,
+        kind.traits.is_pooling,
         None if extra is None else int_tuple(extra, rank),
     )
 
