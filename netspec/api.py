@@ -18,6 +18,7 @@ from netspec.language.parser import parse as _parse
 if TYPE_CHECKING:
     from netspec.check.shapes import CheckedGraph
 
+
 def parse(text: str, path: str = "<stdin>") -> S.Module:
     """Parse netspec text into an AST. Raises ParseError (with an NS001 diagnostic) on bad syntax."""
     return _parse(text, path)

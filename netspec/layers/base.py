@@ -109,7 +109,9 @@ class Weight:
 class ShapeError(Exception):
     """A layer's input does not fit it. `argument` names the argument at fault, if one is."""
 
-    def __init__(self, message: str, *, code: str = codes.INCOMPATIBLE_INPUT, argument: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str = codes.INCOMPATIBLE_INPUT, argument: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code

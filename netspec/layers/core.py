@@ -316,6 +316,22 @@ DROPOUT = LayerKind(
 )
 
 
+ALPHA_DROPOUT = LayerKind(
+    name="alpha_dropout",
+    keras_class="AlphaDropout",
+    args=(
+        rate_arg(),
+        Arg("noise_shape", K.SHAPE, None, nullable=True),
+        Arg("seed", K.INT, None, nullable=True),
+    ),
+    infer=identity,
+    traits=T.DROPOUT,
+    category="regularization",
+    summary="Dropout that keeps the mean and variance of SELU activations (for self-normalising "
+    "networks); identity at inference.",
+)
+
+
 def _spatial_dropout(rank: int, with_format: bool) -> LayerKind:
     def infer(inputs: list[Shape], args) -> Shape:
         require_rank(inputs[0], rank + 1, f"spatial_dropout{rank}d")
@@ -387,11 +403,15 @@ def reshape_infer(inputs: list[Shape], args) -> Shape:
     unknown = [i for i, d in enumerate(target) if d == -1]
     if len(unknown) > 1:
         raise ShapeError(
-            "reshape allows at most one -1 in its target", argument="target_shape", code=codes.RESHAPE_SIZE_MISMATCH
+            "reshape allows at most one -1 in its target",
+            argument="target_shape",
+            code=codes.RESHAPE_SIZE_MISMATCH,
         )
     if any(d is not None and d != -1 and d <= 0 for d in target):
         raise ShapeError(
-            f"reshape target {target} has a dimension <= 0", argument="target_shape", code=codes.WINDOW_TOO_LARGE
+            f"reshape target {target} has a dimension <= 0",
+            argument="target_shape",
+            code=codes.WINDOW_TOO_LARGE,
         )
     total = product(shape)
     known = product([d for d in target if d != -1])
@@ -501,6 +521,7 @@ KINDS: tuple[LayerKind, ...] = (
     PRELU,
     *ACTIVATION_LAYERS,
     DROPOUT,
+    ALPHA_DROPOUT,
     SPATIAL_DROPOUT1D,
     SPATIAL_DROPOUT2D,
     GAUSSIAN_NOISE,

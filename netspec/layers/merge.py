@@ -26,7 +26,9 @@ MANY = 64
 
 def _exactly_two(inputs: list[Shape], what: str) -> tuple[Shape, Shape]:
     if len(inputs) != 2:
-        raise ShapeError(f"{what} takes exactly 2 inputs, got {len(inputs)}", code=codes.INCOMPATIBLE_INPUT)
+        raise ShapeError(
+            f"{what} takes exactly 2 inputs, got {len(inputs)}", code=codes.INCOMPATIBLE_INPUT
+        )
     return inputs[0], inputs[1]
 
 

@@ -101,6 +101,8 @@ MAX_POOL1D = _pool(1, "max")
 MAX_POOL2D = _pool(2, "max")
 AVG_POOL1D = _pool(1, "avg")
 AVG_POOL2D = _pool(2, "avg")
+MAX_POOL3D = _pool(3, "max")
+AVG_POOL3D = _pool(3, "avg")
 
 
 # ---- global pooling ------------------------------------------------------------------------
@@ -142,6 +144,8 @@ GLOBAL_AVG_POOL1D = _global_pool(1, "avg")
 GLOBAL_AVG_POOL2D = _global_pool(2, "avg")
 GLOBAL_MAX_POOL1D = _global_pool(1, "max")
 GLOBAL_MAX_POOL2D = _global_pool(2, "max")
+GLOBAL_AVG_POOL3D = _global_pool(3, "avg")
+GLOBAL_MAX_POOL3D = _global_pool(3, "max")
 
 
 # ---- zero padding and cropping -------------------------------------------------------------
@@ -270,10 +274,14 @@ KINDS: tuple[LayerKind, ...] = (
     MAX_POOL2D,
     AVG_POOL1D,
     AVG_POOL2D,
+    MAX_POOL3D,
+    AVG_POOL3D,
     GLOBAL_AVG_POOL1D,
     GLOBAL_AVG_POOL2D,
     GLOBAL_MAX_POOL1D,
     GLOBAL_MAX_POOL2D,
+    GLOBAL_AVG_POOL3D,
+    GLOBAL_MAX_POOL3D,
     ZERO_PAD1D,
     ZERO_PAD2D,
     CROPPING1D,

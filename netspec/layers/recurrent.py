@@ -183,7 +183,9 @@ GRU = _rnn_kind(
 def _inner_kind(spec: LayerSpec, argument: str) -> LayerKind:
     kind = spec.entry
     if kind is None:
-        raise ShapeError(f"unknown layer kind `{spec.kind}`", code=codes.UNKNOWN_NAME, argument=argument)
+        raise ShapeError(
+            f"unknown layer kind `{spec.kind}`", code=codes.UNKNOWN_NAME, argument=argument
+        )
     return kind
 
 

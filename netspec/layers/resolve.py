@@ -119,7 +119,9 @@ def bind_arguments(
         if name in given:
             problems.append(
                 ArgumentProblem(
-                    codes.DUPLICATE_ARGUMENT, f"argument `{name}` of {kind.name} is given twice", keyword=name
+                    codes.DUPLICATE_ARGUMENT,
+                    f"argument `{name}` of {kind.name} is given twice",
+                    keyword=name,
                 )
             )
             continue
@@ -215,10 +217,13 @@ def check_value(layer: str, arg: Arg, value: Any) -> Any:
         return value
     if kind is K.INT:
         if not _is_int(value):
-            raise ValueProblem(codes.WRONG_TYPE, f"{where} must be an integer, got {describe(value)}")
+            raise ValueProblem(
+                codes.WRONG_TYPE, f"{where} must be an integer, got {describe(value)}"
+            )
         if abs(value) > MAX_INT:
             raise ValueProblem(
-                codes.VALUE_OUT_OF_RANGE, f"{where} is out of range (64 bits): {len(str(value))} digits"
+                codes.VALUE_OUT_OF_RANGE,
+                f"{where} is out of range (64 bits): {len(str(value))} digits",
             )
         _check_range(where, arg, value)
         return value
@@ -226,12 +231,16 @@ def check_value(layer: str, arg: Arg, value: Any) -> Any:
         if not _is_number(value):
             raise ValueProblem(codes.WRONG_TYPE, f"{where} must be a number, got {describe(value)}")
         if abs(value) > MAX_INT or not math.isfinite(value):
-            raise ValueProblem(codes.VALUE_OUT_OF_RANGE, f"{where} is out of range: {float(value):g}")
+            raise ValueProblem(
+                codes.VALUE_OUT_OF_RANGE, f"{where} is out of range: {float(value):g}"
+            )
         _check_range(where, arg, value)
         return float(value)
     if kind is K.BOOL:
         if not isinstance(value, bool):
-            raise ValueProblem(codes.WRONG_TYPE, f"{where} must be true or false, got {describe(value)}")
+            raise ValueProblem(
+                codes.WRONG_TYPE, f"{where} must be true or false, got {describe(value)}"
+            )
         return value
     if kind is K.CHOICE:
         # Keras lower-cases its option strings (`padding="SAME"` is accepted), so netspec does too.
@@ -240,7 +249,8 @@ def check_value(layer: str, arg: Arg, value: Any) -> Any:
     if kind is K.ACTIVATION:
         if isinstance(value, str) and value in UNUSABLE_ACTIVATIONS:
             raise ValueProblem(
-                codes.UNKNOWN_NAME, f"activation `{value}` cannot be used: {UNUSABLE_ACTIVATIONS[value]}"
+                codes.UNKNOWN_NAME,
+                f"activation `{value}` cannot be used: {UNUSABLE_ACTIVATIONS[value]}",
             )
         return _check_word(where, value, ACTIVATIONS, "activation")
     if kind is K.DTYPE:
@@ -259,7 +269,9 @@ def check_value(layer: str, arg: Arg, value: Any) -> Any:
     if kind is K.AXIS:
         if _is_int(value) or (isinstance(value, tuple) and all(_is_int(v) for v in value)):
             return value
-        raise ValueProblem(codes.WRONG_TYPE, f"{where} must be an integer axis, got {describe(value)}")
+        raise ValueProblem(
+            codes.WRONG_TYPE, f"{where} must be an integer axis, got {describe(value)}"
+        )
     if kind is K.INITIALIZER:
         return _check_callable_name(where, value, INITIALIZERS, "initializer")
     if kind is K.REGULARIZER:
@@ -284,18 +296,23 @@ def _check_range(where: str, arg: Arg, value: float) -> None:
         bound = (
             f">= {arg.minimum:g}" if arg.below is None else f"in [{arg.minimum:g}, {arg.below:g})"
         )
-        raise ValueProblem(codes.VALUE_OUT_OF_RANGE, f"{where} must be {bound}, got {describe(value)}")
+        raise ValueProblem(
+            codes.VALUE_OUT_OF_RANGE, f"{where} must be {bound}, got {describe(value)}"
+        )
     if arg.below is not None and value >= arg.below:
         bound = (
             f"< {arg.below:g}" if arg.minimum is None else f"in [{arg.minimum:g}, {arg.below:g})"
         )
-        raise ValueProblem(codes.VALUE_OUT_OF_RANGE, f"{where} must be {bound}, got {describe(value)}")
+        raise ValueProblem(
+            codes.VALUE_OUT_OF_RANGE, f"{where} must be {bound}, got {describe(value)}"
+        )
 
 
 def _check_word(where: str, value: Any, choices: Sequence[str], what: str) -> str:
     if not isinstance(value, str):
         raise ValueProblem(
-            codes.WRONG_TYPE, f"{where} must be one of {', '.join(choices[:8])}, got {describe(value)}"
+            codes.WRONG_TYPE,
+            f"{where} must be one of {', '.join(choices[:8])}, got {describe(value)}",
         )
     if value in choices:
         return value
@@ -310,7 +327,9 @@ def _check_callable_name(where: str, value: Any, names: Sequence[str], what: str
     """An initializer, regularizer or constraint: a name (`he_normal`, `HeNormal`) or a call."""
     name = value.name if isinstance(value, CallValue) else value
     if not isinstance(name, str):
-        raise ValueProblem(codes.WRONG_TYPE, f"{where} must be a {what} name or call, got {describe(value)}")
+        raise ValueProblem(
+            codes.WRONG_TYPE, f"{where} must be a {what} name or call, got {describe(value)}"
+        )
     if keras_snake_case(name) not in names:
         raise ValueProblem(
             codes.UNKNOWN_NAME, f"unknown {what} `{name}` for {where}" + suggestion(name, names)
@@ -334,7 +353,9 @@ def _int_tuple(where: str, arg: Arg, value: Any) -> tuple[int, ...]:
     minimum = 1 if arg.minimum is None else arg.minimum
     for item in items:
         if item < minimum:
-            raise ValueProblem(codes.VALUE_OUT_OF_RANGE, f"{where} must be >= {minimum:g}, got {describe(value)}")
+            raise ValueProblem(
+                codes.VALUE_OUT_OF_RANGE, f"{where} must be >= {minimum:g}, got {describe(value)}"
+            )
     return items
 
 
@@ -359,7 +380,9 @@ def _padding_pairs(where: str, arg: Arg, value: Any) -> tuple[tuple[int, int], .
             f"got {describe(value)}",
         )
     if any(v < 0 for pair in pairs for v in pair):
-        raise ValueProblem(codes.VALUE_OUT_OF_RANGE, f"{where} must not be negative, got {describe(value)}")
+        raise ValueProblem(
+            codes.VALUE_OUT_OF_RANGE, f"{where} must not be negative, got {describe(value)}"
+        )
     return pairs
 
 

@@ -89,6 +89,15 @@ def gen_gaussian_noise(e: Emitter) -> None:
     e.assign(f"{module}({e.x})")
 
 
+def gen_alpha_dropout(e: Emitter) -> None:
+    # torch's AlphaDropout is Keras' arithmetic (SELU's saturation value, then the affine map
+    # that keeps mean and variance); it draws one mask per value, so no noise_shape.
+    if e.args.get("noise_shape") is not None:
+        raise e.fail("alpha_dropout with noise_shape is not supported by the torch target")
+    module = e.module("nn.AlphaDropout", repr(float(e.args["rate"])))
+    e.assign(f"{module}({e.x})")
+
+
 def gen_gaussian_dropout(e: Emitter) -> None:
     e.helper("GaussianDropout")
     module = e.module("GaussianDropout", repr(float(e.args["rate"])))

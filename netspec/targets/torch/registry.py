@@ -37,6 +37,7 @@ _BY_KIND: dict[str, Generator] = {
     "prelu": gen_prelu,
     # regularization
     "dropout": layers.gen_dropout,
+    "alpha_dropout": layers.gen_alpha_dropout,
     "spatial_dropout1d": layers.gen_spatial_dropout1d,
     "spatial_dropout2d": layers.gen_spatial_dropout2d,
     "gaussian_noise": layers.gen_gaussian_noise,
@@ -61,10 +62,14 @@ _BY_KIND: dict[str, Generator] = {
     "max_pool2d": spatial.gen_pool,
     "avg_pool1d": spatial.gen_pool,
     "avg_pool2d": spatial.gen_pool,
+    "max_pool3d": spatial.gen_pool,
+    "avg_pool3d": spatial.gen_pool,
     "global_avg_pool1d": spatial.gen_global_pool,
     "global_avg_pool2d": spatial.gen_global_pool,
     "global_max_pool1d": spatial.gen_global_pool,
     "global_max_pool2d": spatial.gen_global_pool,
+    "global_avg_pool3d": spatial.gen_global_pool,
+    "global_max_pool3d": spatial.gen_global_pool,
     # padding, cropping, upsampling
     "zero_pad1d": spatial.gen_zero_pad1d,
     "zero_pad2d": spatial.gen_zero_pad2d,
