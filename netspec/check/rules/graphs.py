@@ -19,7 +19,7 @@ def effective(node: Node) -> tuple[LayerKind, Mapping[str, Any]]:
     """The kind and arguments that decide what a node computes: time_distributed's inner layer."""
     if node.kind.traits.wrapper is Wrapper.PER_STEP:
         inner = node.args.get("layer")
-        kind = lookup(inner.kind) if isinstance(inner, LayerSpec) else None
+        kind = (inner.entry or lookup(inner.kind)) if isinstance(inner, LayerSpec) else None
         if kind is not None:
             return kind, inner.args
     return node.kind, node.args
