@@ -31,7 +31,20 @@ _EXPORTS = {
     "ParseError": "netspec.language.parser",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = [
+    "Diagnostic",
+    "Note",
+    "ParseError",
+    "Severity",
+    "Span",
+    "__version__",
+    "check_program",
+    "lint_file",
+    "lint_source",
+    "load_program",
+    "lower",
+    "parse",
+]
 
 if TYPE_CHECKING:
     from netspec.api import check_program, lint_file, lint_source, load_program, lower, parse

@@ -10,10 +10,10 @@ from netspec.config.settings import DEFAULT_SETTINGS, Settings, find_settings
 from netspec.diagnostics import Diagnostic, DiagnosticSink
 from netspec.language import syntax as S
 from netspec.language.ir import Program
-from netspec.language.source import normalize_newlines
 from netspec.language.lower import lower as _lower
 from netspec.language.parser import ParseError
 from netspec.language.parser import parse as _parse
+from netspec.language.source import normalize_newlines
 
 if TYPE_CHECKING:
     from netspec.check.shapes import CheckedGraph

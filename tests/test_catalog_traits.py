@@ -14,9 +14,11 @@ from netspec.layers.traits import (
     ACTIVATION_ARGUMENT,
     Integers,
     Linearity,
-    Masking,
     MaskFlow,
+    Masking,
     Merge,
+    Normalization,
+    Pooling,
     Regularization,
     Traits,
     Window,
@@ -33,9 +35,9 @@ FIELD_TYPES = {
     "activation": (str, type(None)),
     "activation_layer": (bool,),
     "recurrent": (bool,),
-    "normalization": (str, type(None)),
+    "normalization": (Normalization, type(None)),
     "rescales": (bool,),
-    "pooling": (str, type(None)),
+    "pooling": (Pooling, type(None)),
     "window": (Window, type(None)),
     "regularization": (Regularization,),
     "passes_values": (bool,),
@@ -44,6 +46,7 @@ FIELD_TYPES = {
     "mask": (Masking,),
     "wrapper": (Wrapper,),
     "merge": (Merge,),
+    "spatial_rank": (int, type(None)),
 }
 
 
@@ -78,6 +81,8 @@ def test_every_trait_is_set_and_of_its_type(kind) -> None:
 def test_traits_agree_with_the_arguments(kind) -> None:
     traits = kind.traits
     window = traits.window
+    if window is not None or traits.pooling is not None:
+        assert traits.spatial_rank in (1, 2, 3)
     if window is not None:
         assert kind.arg(window.size) is not None
         assert window.dilation is None or kind.arg(window.dilation) is not None

@@ -165,3 +165,19 @@ def test_keras_2_arguments_get_a_hint() -> None:
     spec = "model m {\n    input [10] int32\n    embedding(100, 8, input_length=10)\n}\n"
     (diagnostic,) = netspec.lint_source(spec, "k2.ns")
     assert diagnostic.code == "NS003" and "input [10] int32" in diagnostic.help
+
+
+def test_each_code_constant_carries_its_meaning() -> None:
+    """netspec/codes.py: `NAME = "NSxxx"  # meaning`, the same meaning as its table entry."""
+    import inspect
+    import re
+
+    from netspec import codes
+
+    source = inspect.getsource(codes)
+    constants = re.findall(r'^([A-Z_]+) = "(NS\d{3})"  # (.+)$', source, re.MULTILINE)
+    assert {code for _, code, _ in constants} == set(codes.CORE_CODES)
+    for name, code, meaning in constants:
+        assert getattr(codes, name) == code
+        assert codes.CORE_CODES[code].summary == meaning, code
+        assert codes.CORE_CODES[code].name == name.lower().replace("_", "-"), code

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 import netspec
 from netspec.app.fmt_command import configure_fmt, run_fmt
-from netspec.language.source import find_comments
 from netspec.language.fmt import LINE_LENGTH, FormatResult, format_result, format_source
+from netspec.language.source import find_comments
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_FILES = sorted(

@@ -31,3 +31,11 @@ def test_generated_code_matches_the_golden_file(example: str, target: str) -> No
 @pytest.mark.parametrize(("example", "target"), CASES[:2], ids=[f"{e}-{t}" for e, t in CASES[:2]])
 def test_generation_is_deterministic(example: str, target: str) -> None:
     assert refresh.generate(example, target) == refresh.generate(example, target)
+
+
+def test_every_kinds_traits_match_the_reviewed_table() -> None:
+    """A new kind, or a changed trait, shows in review as a line of tests/golden/traits.txt."""
+    assert refresh.TRAITS.exists(), "no tests/golden/traits.txt: run python tests/golden/refresh.py"
+    assert refresh.traits_table() == refresh.TRAITS.read_text(
+        encoding="utf-8"
+    ), "traits.txt is stale: run python tests/golden/refresh.py and review the diff"

@@ -13,10 +13,10 @@ import ast
 from pathlib import Path
 
 import netspec
-from netspec.targets.base import templates_dir
 from netspec.layers import catalog
 from netspec.layers.common import ACTIVATIONS
 from netspec.layers.training import LOSSES, METRICS, OPTIMIZERS
+from netspec.targets.base import templates_dir
 
 PACKAGE = Path(netspec.__file__).resolve().parent
 
@@ -28,7 +28,8 @@ OTHER_WORDS = {
     *(arg.name for kind in catalog.all_kinds() for arg in kind.args),
     *(choice for kind in catalog.all_kinds() for arg in kind.args for choice in arg.choices),
 }
-KIND_NAMES = {kind.name for kind in catalog.all_kinds()} - OTHER_WORDS
+ALL_KIND_NAMES = {kind.name for kind in catalog.all_kinds()}
+KIND_NAMES = ALL_KIND_NAMES - OTHER_WORDS
 # The functions the generated modules define (`def _dense(`) and the torch target's weight
 # conversions: words of a target's own vocabulary, in that target's files.
 TEMPLATE_FUNCTIONS = {
@@ -82,4 +83,36 @@ def test_no_kind_name_is_written_outside_the_catalog_and_the_registries() -> Non
                 and id(node) not in skip
             ):
                 found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}: {node.value!r}")
+    assert found == []
+
+
+def names_a_kind(node: ast.expr) -> bool:
+    """`kind.name`, `node.kind.name`, `spec.kind`: an expression that holds a kind's name."""
+    return isinstance(node, ast.Attribute) and (
+        node.attr == "kind" or (node.attr == "name" and "kind" in ast.unparse(node.value))
+    )
+
+
+def literal_names(node: ast.expr) -> set[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {node.value}
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return {e.value for e in node.elts if isinstance(e, ast.Constant)} - {None}
+    return set()
+
+
+def test_no_kind_is_told_apart_by_its_name() -> None:
+    """Whatever the word, comparing a kind's name with a literal is asking by name."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if allowed(path):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Compare):
+                continue
+            sides = [node.left, *node.comparators]
+            if any(names_a_kind(s) for s in sides):
+                words = set().union(*(literal_names(s) for s in sides)) & ALL_KIND_NAMES
+                if words:
+                    found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}: {sorted(words)}")
     assert found == []

@@ -63,3 +63,18 @@ def test_summary_of_a_spec_with_errors_exits_1_and_reports_on_stderr(tmp_path, c
     captured = capsys.readouterr()
     assert "NS101" in captured.err
     assert "(None, 4, 4, 1)" in captured.out and "?" in captured.out
+
+
+def test_summary_reads_the_configuration_lint_reads(tmp_path, capsys) -> None:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    spec = folder / "m.ns"
+    spec.write_text("model m {\n    input [4, 4, 1]\n    conv2d(2, 5)\n}\n")
+    (folder / "pyproject.toml").write_text('[tool.netspec]\nignore = ["NS1"]\n')
+    assert main(["lint", str(spec)]) == 0
+    assert main(["summary", str(spec)]) == 0  # the ignored error is not reported here either
+    capsys.readouterr()
+    (folder / "pyproject.toml").write_text('[tool.netspec]\nignore = ["NS999"]\n')
+    assert main(["lint", str(spec)]) == 2
+    assert main(["summary", str(spec)]) == 2
+    assert "NS999" in capsys.readouterr().err

@@ -10,7 +10,6 @@ from netspec.api import lint_file, lint_source
 from netspec.app.cli import main
 from netspec.check.rules import by_code
 from netspec.config.noqa import find_directives
-from netspec.language.source import find_comments
 from netspec.config.settings import (
     ConfigError,
     Selection,
@@ -19,6 +18,7 @@ from netspec.config.settings import (
     SettingsFinder,
     parse_selectors,
 )
+from netspec.language.source import find_comments
 
 NS101_SPEC = "model m {\n    input [4, 4, 1]\n    conv2d(2, 5)\n}\n"  # NS101 on line 3
 NS010_SPEC = (

@@ -150,6 +150,7 @@ def run_summary(args: argparse.Namespace) -> int:
     summaries = []
     failed = False
     errors: list[Diagnostic] = []
+    finder = SettingsFinder()
     for source in read_sources(args.paths, args.stdin_filename or STDIN_LABEL):
         if isinstance(source, InputError):
             print(f"netspec: error: {source}", file=sys.stderr)
@@ -158,7 +159,13 @@ def run_summary(args: argparse.Namespace) -> int:
         if source.decode_error is not None:
             errors.append(source.decode_error)
             continue
-        linted = lint_document(source.text, source.path)
+        try:
+            # The configuration lint uses for this file: its selection decides what is an error.
+            settings = finder.for_file(_settings_path(source.path, args.stdin_filename))
+        except ConfigError as exc:
+            print(f"netspec: error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        linted = lint_document(source.text, source.path, settings=settings)
         summaries.extend(summarize(checked) for checked in linted.checked)
         errors.extend(d for d in linted.diagnostics if d.severity is Severity.ERROR)
     write(sys.stdout, to_json(summaries) if args.format == "json" else to_text(summaries))

@@ -157,7 +157,7 @@ def _conv(rank: int) -> LayerKind:
         infer=infer,
         weights=weights,
         aliases=(f"convolution{rank}d", f"Convolution{rank}D"),
-        traits=T.but(T.LEARNED_MAP, window=T.window(rank)),
+        traits=T.but(T.LEARNED_MAP, window=T.window(), spatial_rank=rank),
         category="conv",
         summary=f"A {rank}D convolution: `filters` learned kernels slid over the input.",
     )
@@ -207,7 +207,7 @@ DEPTHWISE_CONV2D = LayerKind(
     infer=_depthwise_infer,
     weights=_depthwise_weights,
     aliases=("depthwise_convolution2d",),
-    traits=T.but(T.LEARNED_MAP, factorised=True, window=T.window(2)),
+    traits=T.but(T.LEARNED_MAP, factorised=True, window=T.window(), spatial_rank=2),
     category="conv",
     summary="A 2D convolution of each input channel on its own, `depth_multiplier` maps per channel.",
 )
@@ -249,7 +249,7 @@ SEPARABLE_CONV2D = LayerKind(
     infer=_separable_infer,
     weights=_separable_weights,
     aliases=("separable_convolution2d", "SeparableConvolution2D"),
-    traits=T.but(T.LEARNED_MAP, window=T.window(2)),
+    traits=T.but(T.LEARNED_MAP, window=T.window(), spatial_rank=2),
     category="conv",
     summary="A depthwise 2D convolution followed by a 1x1 convolution to `filters` channels.",
 )
@@ -320,7 +320,7 @@ def _conv_transpose(rank: int) -> LayerKind:
         infer=infer,
         weights=weights,
         aliases=(f"convolution{rank}d_transpose", f"Convolution{rank}DTranspose"),
-        traits=T.but(T.LEARNED_MAP, window=T.window(rank, transposed=True)),
+        traits=T.but(T.LEARNED_MAP, window=T.window(transposed=True), spatial_rank=rank),
         category="conv",
         summary=f"A transposed {rank}D convolution (learned upsampling), the gradient of conv{rank}d.",
     )

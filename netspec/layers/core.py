@@ -301,14 +301,17 @@ def rate_arg() -> Arg:
     return Arg("rate", K.FLOAT, REQUIRED, minimum=0.0, below=1.0)
 
 
+# Dropout and AlphaDropout take the same arguments.
+_DROPOUT_ARGS = (
+    rate_arg(),
+    Arg("noise_shape", K.SHAPE, None, nullable=True),
+    Arg("seed", K.INT, None, nullable=True),
+)
+
 DROPOUT = LayerKind(
     name="dropout",
     keras_class="Dropout",
-    args=(
-        rate_arg(),
-        Arg("noise_shape", K.SHAPE, None, nullable=True),
-        Arg("seed", K.INT, None, nullable=True),
-    ),
+    args=_DROPOUT_ARGS,
     infer=identity,
     traits=T.DROPOUT,
     category="regularization",
@@ -319,11 +322,7 @@ DROPOUT = LayerKind(
 ALPHA_DROPOUT = LayerKind(
     name="alpha_dropout",
     keras_class="AlphaDropout",
-    args=(
-        rate_arg(),
-        Arg("noise_shape", K.SHAPE, None, nullable=True),
-        Arg("seed", K.INT, None, nullable=True),
-    ),
+    args=_DROPOUT_ARGS,
     infer=identity,
     traits=T.DROPOUT,
     category="regularization",
@@ -346,7 +345,7 @@ def _spatial_dropout(rank: int, with_format: bool) -> LayerKind:
         keras_class=f"SpatialDropout{rank}D",
         args=args,
         infer=infer,
-        traits=T.DROPOUT,
+        traits=T.but(T.DROPOUT, spatial_rank=rank),
         category="regularization",
         summary=f"Dropout of whole feature maps of a rank-{rank + 2} input.",
     )

@@ -93,7 +93,14 @@ def _elementwise(
 # Sums and differences keep a linear chain linear: add(dense(x), dense(x)) is one linear map;
 # they, products, maxima and minima of whole numbers are whole numbers.
 _SUM = T.but(T.MERGE, integers=T.Integers.WHOLE, merge=T.Merge.SUM)
-_PRODUCT = T.but(_SUM, linearity=T.Linearity.NONLINEAR, merge=T.Merge.PRODUCT)
+# Multiply, Maximum and Minimum also read the masks: a masked step of one input takes the
+# others' values (Keras' _merge_function), where Add and Subtract ignore them.
+_PRODUCT = T.but(
+    _SUM,
+    linearity=T.Linearity.NONLINEAR,
+    merge=T.Merge.PRODUCT,
+    mask=T.Masking(T.MaskFlow.ALL_INPUTS, reads=True, makes=False),
+)
 _EXTREMUM = T.but(_PRODUCT, weak_nonlinearity=True, merge=T.Merge.EXTREMUM)
 
 ADD = _elementwise("add", "Add", _SUM, "Adds its inputs element-wise.")

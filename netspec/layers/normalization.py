@@ -120,7 +120,7 @@ BATCH_NORM = LayerKind(
     aliases=("batch_normalization", "batchnorm"),
     traits=T.but(
         T.NORMALIZATION,
-        normalization="batch",
+        normalization=T.Normalization.BATCH,
         mask=T.Masking(T.MaskFlow.KEEPS, reads=True, makes=False, training_only=True),
     ),
     category="normalization",
@@ -163,7 +163,7 @@ LAYER_NORM = LayerKind(
     aliases=("layer_normalization",),
     traits=T.but(
         T.NORMALIZATION,
-        normalization="layer",
+        normalization=T.Normalization.LAYER,
         linearity=T.Linearity.NONLINEAR,
         weak_nonlinearity=True,
     ),
@@ -224,7 +224,7 @@ GROUP_NORM = LayerKind(
     aliases=("group_normalization",),
     traits=T.but(
         T.NORMALIZATION,
-        normalization="group",
+        normalization=T.Normalization.GROUP,
         linearity=T.Linearity.NONLINEAR,
         weak_nonlinearity=True,
     ),
@@ -251,7 +251,7 @@ UNIT_NORM = LayerKind(
     aliases=("unit_normalization",),
     traits=T.but(
         T.NORMALIZATION,
-        normalization="unit",
+        normalization=T.Normalization.UNIT,
         linearity=T.Linearity.NONLINEAR,
         weak_nonlinearity=True,
     ),

@@ -45,19 +45,22 @@ def _spatial(
 # ---- max and average pooling ---------------------------------------------------------------
 
 
-def _pool_traits(mode: str, window: T.Window | None, masked_mean: bool = False) -> T.Traits:
+def _pool_traits(
+    mode: str, rank: int, window: T.Window | None, masked_mean: bool = False
+) -> T.Traits:
     if mode == "max":
         return T.but(
             T.POOLING,
             linearity=T.Linearity.NONLINEAR,
             weak_nonlinearity=True,
-            pooling="max",
+            pooling=T.Pooling.MAX,
             window=window,
             integers=T.Integers.WHOLE,
+            spatial_rank=rank,
         )
     # GlobalAveragePooling1D leaves masked steps out of its mean, and passes no mask on.
     mask = T.Masking(T.MaskFlow.ENDS, reads=True, makes=False) if masked_mean else T.NO_MASK
-    return T.but(T.POOLING, pooling="average", window=window, mask=mask)
+    return T.but(T.POOLING, pooling=T.Pooling.AVERAGE, window=window, mask=mask, spatial_rank=rank)
 
 
 def _pool(rank: int, mode: str) -> LayerKind:
@@ -91,7 +94,7 @@ def _pool(rank: int, mode: str) -> LayerKind:
         ),
         infer=infer,
         aliases=aliases,
-        traits=_pool_traits(mode, T.window(rank, "pool_size", dilation=False)),
+        traits=_pool_traits(mode, rank, T.window("pool_size", dilation=False)),
         category="pooling",
         summary=f"The {what} over each {rank}D window of `pool_size`, stepping by `strides`.",
     )
@@ -133,7 +136,7 @@ def _global_pool(rank: int, mode: str) -> LayerKind:
         args=(data_format_arg(), Arg("keepdims", K.BOOL, False)),
         infer=infer,
         aliases=aliases,
-        traits=_pool_traits(mode, None, masked_mean=(rank == 1 and mode == "avg")),
+        traits=_pool_traits(mode, rank, None, masked_mean=(rank == 1 and mode == "avg")),
         category="pooling",
         summary=f"The {'maximum' if mode == 'max' else 'mean'} over all {rank}D positions, "
         "per channel; `keepdims` keeps the spatial axes as 1s.",
@@ -169,7 +172,7 @@ def _zero_pad(rank: int) -> LayerKind:
         ),
         infer=infer,
         aliases=(f"zero_padding{rank}d",),
-        traits=T.but(T.RESHAPING, integers=T.Integers.WHOLE),
+        traits=T.but(T.RESHAPING, integers=T.Integers.WHOLE, spatial_rank=rank),
         category="reshaping",
         summary=f"Pads the {rank} spatial axes with zeros: an int, one per axis, or (before, after).",
     )
@@ -207,7 +210,7 @@ def _cropping(rank: int) -> LayerKind:
         keras_class=f"Cropping{rank}D",
         args=args,
         infer=infer,
-        traits=T.RESHAPING,
+        traits=T.but(T.RESHAPING, spatial_rank=rank),
         category="reshaping",
         summary=f"Crops the {rank} spatial axes: an int, one per axis, or (before, after).",
     )
@@ -233,7 +236,7 @@ UPSAMPLING1D = LayerKind(
     args=(Arg("size", K.INT, 2, minimum=1),),
     infer=_upsampling1d_infer,
     aliases=("up_sampling1d",),
-    traits=T.but(T.RESHAPING, integers=T.Integers.WHOLE),
+    traits=T.but(T.RESHAPING, integers=T.Integers.WHOLE, spatial_rank=1),
     category="reshaping",
     summary="Repeats each step `size` times along the time axis.",
 )
@@ -263,7 +266,7 @@ UPSAMPLING2D = LayerKind(
     infer=_upsampling2d_infer,
     # Every interpolation is a fixed linear resampling, so none learns or breaks linearity.
     aliases=("up_sampling2d",),
-    traits=T.but(T.RESHAPING, integers=_nearest_keeps_whole),
+    traits=T.but(T.RESHAPING, integers=_nearest_keeps_whole, spatial_rank=2),
     category="reshaping",
     summary="Scales height and width by `size`, repeating rows and columns or interpolating.",
 )

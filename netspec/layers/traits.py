@@ -74,6 +74,22 @@ class Regularization(enum.Enum):
     NOISE = "noise"  # adds noise: a standard deviation
 
 
+class Pooling(enum.Enum):
+    """What a pooling kind takes of each window (or of everything, for global pooling)."""
+
+    MAX = "max"
+    AVERAGE = "average"
+
+
+class Normalization(enum.Enum):
+    """What a normalisation kind computes its statistics over."""
+
+    BATCH = "batch"  # each feature over the batch (moving statistics at inference)
+    LAYER = "layer"  # each example over its features
+    GROUP = "group"  # each example over groups of channels
+    UNIT = "unit"  # each example's L2 norm
+
+
 class Wrapper(enum.Enum):
     """Kinds that apply the layer given as their `layer` argument."""
 
@@ -97,7 +113,6 @@ class Merge(enum.Enum):
 class Window:
     """The window of a convolution or pooling kind: which arguments give its geometry."""
 
-    rank: int  # spatial axes
     size: str  # the argument holding the window size: `kernel_size`, `pool_size`
     dilation: str | None  # the argument holding the dilation, if the kind has one
     transposed: bool  # a transposed convolution: the window spreads each input over the output
@@ -117,9 +132,9 @@ class Traits:
     activation: str | None  # the function applied last: a name, ACTIVATION_ARGUMENT, or None
     activation_layer: bool  # an activation written as a layer
     recurrent: bool  # steps through time with a state (its `activation` acts inside the cell)
-    normalization: str | None  # "batch", "layer", "group", "unit": what the statistic is over
+    normalization: Normalization | None
     rescales: bool  # sets the scale of its values (rescaling, normalisation)
-    pooling: str | None  # "max" or "average" for pooling kinds, global ones included
+    pooling: Pooling | None  # pooling kinds, global ones included
     window: Window | None  # convolutions and windowed pooling (not global pooling)
     regularization: Regularization
     passes_values: bool  # one input whose values it moves, copies, pads or (at inference) passes
@@ -128,6 +143,7 @@ class Traits:
     mask: Masking
     wrapper: Wrapper
     merge: Merge
+    spatial_rank: int | None  # the spatial axes it works on, where fixed (conv3d: 3; dense: None)
 
     def integers_for(self, args: Args) -> Integers:
         return self.integers(args) if callable(self.integers) else self.integers
@@ -172,6 +188,7 @@ PLAIN = Traits(
     mask=NO_MASK,
     wrapper=Wrapper.NONE,
     merge=Merge.NONE,
+    spatial_rank=None,
 )
 
 
@@ -199,6 +216,6 @@ RECURRENT = but(
 MERGE = but(PLAIN, mask=Masking(MaskFlow.ALL_INPUTS, reads=False, makes=False))
 
 
-def window(rank: int, size: str = "kernel_size", *, dilation: bool = True, transposed=False):
+def window(size: str = "kernel_size", *, dilation: bool = True, transposed: bool = False) -> Window:
     """The Window of a kind whose geometry arguments have Keras' usual names."""
-    return Window(rank, size, "dilation_rate" if dilation else None, transposed)
+    return Window(size, "dilation_rate" if dilation else None, transposed)

@@ -21,8 +21,10 @@ from netspec.check.rules.graphs import (
 from netspec.check.shapes import CheckedGraph
 from netspec.diagnostics import Severity
 from netspec.language.ir import Node
+from netspec.layers import catalog
 from netspec.layers.common import product
 from netspec.layers.core import DENSE, FLATTEN
+from netspec.layers.traits import Pooling
 
 
 def _dense(node: Node) -> bool:
@@ -105,9 +107,19 @@ def _feature_map_source(checked: CheckedGraph, dense: Node) -> Node | None:
     return None
 
 
+def global_average_pooling(spatial: int) -> str:
+    """The catalog's global average pooling over `spatial` axes, by name, for a help text."""
+    for kind in catalog.all_kinds():
+        traits = kind.traits
+        if traits.is_global_pooling and traits.pooling is Pooling.AVERAGE:
+            if traits.spatial_rank == spatial:
+                return kind.name
+    return "a global pooling"
+
+
 def _per_position(checked: CheckedGraph, dense: Node, source: Node, shape: tuple) -> Finding:
     spatial = len(shape) - 1
-    pool = f"global_avg_pool{spatial}d" if spatial in (1, 2) else "a global pooling"
+    pool = global_average_pooling(spatial)
     message = (
         f"{dense.name} ({units_text(_units(dense))}) gets the feature map {shape_text(shape)} from "
         f"{source.name} and is applied at every position, giving "
@@ -178,7 +190,7 @@ def _blow_up(
         f"{product(feature_map):,} values of {shape_text(feature_map)}"
     )
     spatial = len(feature_map) - 1
-    pool = f"global_avg_pool{spatial}d" if spatial in (1, 2) else "a global pooling"
+    pool = global_average_pooling(spatial)
     help = f"{pool} instead of flatten gives it {channels} inputs and {pooled:,} parameters"
     return Finding(dense, message, help=help)
 

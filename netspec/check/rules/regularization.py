@@ -23,7 +23,7 @@ from netspec.check.shapes import CheckedGraph
 from netspec.diagnostics import Severity
 from netspec.language.ir import Node
 from netspec.layers.core import DENSE
-from netspec.layers.traits import Regularization
+from netspec.layers.traits import Normalization, Regularization
 
 
 def _what(node: Node) -> str:
@@ -116,7 +116,7 @@ def dropout_before_batch_norm(checked: CheckedGraph, config: RuleConfig) -> Iter
     ```
     """
     for node in known_nodes(checked):
-        if node.kind.traits.normalization != "batch":
+        if node.kind.traits.normalization is not Normalization.BATCH:
             continue
         dropout, between = back_through(checked, node, moves_values)
         if dropout is not None and is_dropout(dropout):
@@ -161,7 +161,7 @@ def bias_before_batch_norm(checked: CheckedGraph, config: RuleConfig) -> Iterato
     """
     consumers = checked.graph.consumers()
     for node in known_nodes(checked):
-        if node.kind.traits.normalization != "batch":
+        if node.kind.traits.normalization is not Normalization.BATCH:
             continue
         layer = checked.graph.node(node.inputs[0])
         if _bias_cancelled(checked, layer, node) and consumers[layer.id] == [node.id]:
@@ -294,10 +294,11 @@ def double_dropout(checked: CheckedGraph, config: RuleConfig) -> Iterator[Findin
     (1 - a)(1 - b): dropout(0.5) after dropout(0.5) drops 75% of the values, not 50%, and
     gaussian_dropout compounds its noise the same way. It is almost always a slip (a dropout
     left in when another was added, or one before and one after a reshape) and regularises far
-    more than either rate says. Counted: dropout, spatial_dropout1d/2d and gaussian_dropout, with
-    only reshaping layers (flatten, reshape, permute) between; additive gaussian_noise is a
-    different regulariser and does not count. A dropout of rate 0 drops nothing and is not
-    reported.
+    more than either rate says. Counted: every dropout that drops or scales values by a rate
+    (dropout, alpha_dropout, spatial_dropout1d/2d, gaussian_dropout), with only layers between
+    that move or pad values (flatten, reshape, permute, padding, cropping, upsampling, masking);
+    additive gaussian_noise is a different regulariser and does not count. A dropout of rate 0
+    drops nothing and is not reported.
 
     Bad:
 
@@ -342,7 +343,7 @@ def double_dropout(checked: CheckedGraph, config: RuleConfig) -> Iterator[Findin
 
 # Normalisation with a learned shift and scale: at the output it fixes the outputs' statistics.
 # unit_norm is left out: an L2-normalised output (an embedding for cosine similarity) is a design.
-_OUTPUT_NORMS = ("batch", "layer", "group")
+_OUTPUT_NORMS = (Normalization.BATCH, Normalization.LAYER, Normalization.GROUP)
 
 
 @rule("NS218", "batch-norm-at-output", Severity.WARNING)
@@ -412,9 +413,9 @@ def _normalised_output(checked: CheckedGraph, norm: Node, before: Node, between:
     shape = shape_of(checked, norm) or ()
     if activation == "sigmoid":
         what = f"the sigmoid probabilities of {before.name} are no longer probabilities"
-    elif norm.kind.traits.normalization == "layer" and shape and shape[-1] == 1:
+    elif norm.kind.traits.normalization is Normalization.LAYER and shape and shape[-1] == 1:
         what = "over a single output unit layer norm always returns its beta"
-    elif norm.kind.traits.normalization == "batch":
+    elif norm.kind.traits.normalization is Normalization.BATCH:
         what = "each prediction depends on the rest of the batch and differs at inference"
     else:
         what = "the outputs are re-centred and re-scaled whatever the targets"

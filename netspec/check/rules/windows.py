@@ -40,7 +40,7 @@ def _window(checked: CheckedGraph, node: Node) -> Window | None:
     geometry = kind.traits.window
     if geometry is None:
         return None
-    rank = geometry.rank
+    rank = kind.traits.spatial_rank
     shape = checked.shapes.get(node.inputs[0]) if node.inputs else None
     if shape is None:
         return None

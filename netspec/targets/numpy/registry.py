@@ -6,6 +6,7 @@ needs of its kind (the helper it calls, the weights it reads, how its arguments 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 
 from netspec.layers.catalog import all_kinds
 from netspec.targets.numpy import ops, spatial
@@ -27,76 +28,78 @@ def _time_distributed(site: Site) -> NumpyLayer:
     return build_time_distributed(site, build_layer)
 
 
-GENERATORS: Mapping[str, Generator] = {
-    "input": ops.build_input,
-    # activations
-    "activation": ops.build_activation,
-    **{k.name: ops.build_activation for k in all_kinds() if k.fixed_activation},
-    "relu": ops.build_relu,
-    "leaky_relu": ops.build_leaky_relu,
-    "elu": ops.build_elu,
-    "softmax": ops.build_softmax,
-    "prelu": ops.build_prelu,
-    # dropout and noise: identities at inference
-    **{k.name: ops.build_identity for k in all_kinds() if k.traits.in_training_only},
-    # core
-    "dense": ops.build_dense,
-    "embedding": ops.build_embedding,
-    "masking": ops.build_masking,
-    "flatten": spatial.build_flatten,
-    "reshape": ops.build_reshape,
-    "permute": ops.build_permute,
-    "repeat_vector": ops.build_repeat_vector,
-    "rescaling": ops.build_rescaling,
-    # convolutions
-    "conv1d": spatial.build_conv,
-    "conv2d": spatial.build_conv,
-    "conv3d": spatial.build_conv,
-    "depthwise_conv2d": spatial.build_depthwise_conv2d,
-    "separable_conv2d": spatial.build_separable_conv2d,
-    "conv1d_transpose": spatial.build_conv_transpose,
-    "conv2d_transpose": spatial.build_conv_transpose,
-    # pooling, padding, cropping, resampling
-    "max_pool1d": spatial.build_pool,
-    "max_pool2d": spatial.build_pool,
-    "avg_pool1d": spatial.build_pool,
-    "avg_pool2d": spatial.build_pool,
-    "max_pool3d": spatial.build_pool,
-    "avg_pool3d": spatial.build_pool,
-    "global_avg_pool1d": spatial.build_global_pool,
-    "global_avg_pool2d": spatial.build_global_pool,
-    "global_max_pool1d": spatial.build_global_pool,
-    "global_max_pool2d": spatial.build_global_pool,
-    "global_avg_pool3d": spatial.build_global_pool,
-    "global_max_pool3d": spatial.build_global_pool,
-    "zero_pad1d": spatial.build_zero_pad,
-    "zero_pad2d": spatial.build_zero_pad,
-    "cropping1d": spatial.build_cropping,
-    "cropping2d": spatial.build_cropping,
-    "upsampling1d": spatial.build_upsampling1d,
-    "upsampling2d": spatial.build_upsampling2d,
-    # normalization
-    "batch_norm": ops.build_batch_norm,
-    "layer_norm": ops.build_layer_norm,
-    "group_norm": ops.build_group_norm,
-    "unit_norm": ops.build_unit_norm,
-    # recurrent layers and wrappers
-    "simple_rnn": build_rnn,
-    "lstm": build_rnn,
-    "gru": build_rnn,
-    "bidirectional": build_bidirectional,
-    "time_distributed": _time_distributed,
-    # merges
-    "add": ops.build_add,
-    "subtract": ops.build_subtract,
-    "multiply": ops.build_multiply,
-    "average": ops.build_average,
-    "maximum": ops.build_maximum,
-    "minimum": ops.build_minimum,
-    "concat": ops.build_concat,
-    "dot": ops.build_dot,
-}
+GENERATORS: Mapping[str, Generator] = MappingProxyType(
+    {
+        "input": ops.build_input,
+        # activations
+        "activation": ops.build_activation,
+        **{k.name: ops.build_activation for k in all_kinds() if k.fixed_activation},
+        "relu": ops.build_relu,
+        "leaky_relu": ops.build_leaky_relu,
+        "elu": ops.build_elu,
+        "softmax": ops.build_softmax,
+        "prelu": ops.build_prelu,
+        # dropout and noise: identities at inference
+        **{k.name: ops.build_identity for k in all_kinds() if k.traits.in_training_only},
+        # core
+        "dense": ops.build_dense,
+        "embedding": ops.build_embedding,
+        "masking": ops.build_masking,
+        "flatten": spatial.build_flatten,
+        "reshape": ops.build_reshape,
+        "permute": ops.build_permute,
+        "repeat_vector": ops.build_repeat_vector,
+        "rescaling": ops.build_rescaling,
+        # convolutions
+        "conv1d": spatial.build_conv,
+        "conv2d": spatial.build_conv,
+        "conv3d": spatial.build_conv,
+        "depthwise_conv2d": spatial.build_depthwise_conv2d,
+        "separable_conv2d": spatial.build_separable_conv2d,
+        "conv1d_transpose": spatial.build_conv_transpose,
+        "conv2d_transpose": spatial.build_conv_transpose,
+        # pooling, padding, cropping, resampling
+        "max_pool1d": spatial.build_pool,
+        "max_pool2d": spatial.build_pool,
+        "avg_pool1d": spatial.build_pool,
+        "avg_pool2d": spatial.build_pool,
+        "max_pool3d": spatial.build_pool,
+        "avg_pool3d": spatial.build_pool,
+        "global_avg_pool1d": spatial.build_global_pool,
+        "global_avg_pool2d": spatial.build_global_pool,
+        "global_max_pool1d": spatial.build_global_pool,
+        "global_max_pool2d": spatial.build_global_pool,
+        "global_avg_pool3d": spatial.build_global_pool,
+        "global_max_pool3d": spatial.build_global_pool,
+        "zero_pad1d": spatial.build_zero_pad,
+        "zero_pad2d": spatial.build_zero_pad,
+        "cropping1d": spatial.build_cropping,
+        "cropping2d": spatial.build_cropping,
+        "upsampling1d": spatial.build_upsampling1d,
+        "upsampling2d": spatial.build_upsampling2d,
+        # normalization
+        "batch_norm": ops.build_batch_norm,
+        "layer_norm": ops.build_layer_norm,
+        "group_norm": ops.build_group_norm,
+        "unit_norm": ops.build_unit_norm,
+        # recurrent layers and wrappers
+        "simple_rnn": build_rnn,
+        "lstm": build_rnn,
+        "gru": build_rnn,
+        "bidirectional": build_bidirectional,
+        "time_distributed": _time_distributed,
+        # merges
+        "add": ops.build_add,
+        "subtract": ops.build_subtract,
+        "multiply": ops.build_multiply,
+        "average": ops.build_average,
+        "maximum": ops.build_maximum,
+        "minimum": ops.build_minimum,
+        "concat": ops.build_concat,
+        "dot": ops.build_dot,
+    }
+)
 
 # Kinds the NumPy target refuses, with the reason users read (every catalog kind has a generator
 # today; a new kind goes here until it has one).
-UNSUPPORTED: Mapping[str, str] = {}
+UNSUPPORTED: Mapping[str, str] = MappingProxyType({})

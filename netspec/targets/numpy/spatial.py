@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from netspec.layers.common import int_tuple, padding_pairs
+from netspec.layers.traits import Pooling
 from netspec.targets.literals import py_literal
 from netspec.targets.numpy.site import NumpyLayer, Site, fused, keywords, wrapped
 
@@ -105,7 +106,7 @@ def build_pool(site: Site) -> NumpyLayer:
         rank = _rank(site)
         pool = int_tuple(site.arg("pool_size"), rank)
         strides = pool if site.arg("strides") is None else int_tuple(site.arg("strides"), rank)
-        helper = "max_pool" if site.kind.traits.pooling == "max" else "avg_pool"
+        helper = "max_pool" if site.kind.traits.pooling is Pooling.MAX else "avg_pool"
         args = keywords([("pool", pool), ("strides", strides), ("padding", site.arg("padding"))])
         return site.layer(site.call(helper, args))
 
@@ -120,7 +121,7 @@ def build_global_pool(site: Site) -> NumpyLayer:
             return site.layer(site.call("masked_mean", site.mask, f"keepdims={keepdims}"))
         axes = py_literal(tuple(range(1, _rank(site) + 1)))
         args = f"axis={axes}" + (", keepdims=True" if keepdims else "")
-        function = "np.max" if site.kind.traits.pooling == "max" else "np.mean"
+        function = "np.max" if site.kind.traits.pooling is Pooling.MAX else "np.mean"
         return site.layer(f"{function}({site.x}, {args})")
 
     return _channels_last(site, build, keep=keepdims)

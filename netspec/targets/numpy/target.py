@@ -188,6 +188,14 @@ def _mask_in(checked: CheckedGraph, node: Node, masks: dict[int, Mask]) -> str:
         return ""
     found = [masks.get(i) for i in node.inputs]
     first = found[0] if found else None
+    if node.kind.is_merge and any(m is not None for m in found):
+        # Multiply, maximum and minimum let a masked input's steps through from the others.
+        raise _error(
+            checked,
+            node,
+            f"a mask reaches this {node.kind.name}, which Keras then computes step by step "
+            "(masked steps of one input are taken from the others); the numpy target does not",
+        )
     if isinstance(first, _Unknown):
         raise _error(
             checked,
@@ -218,15 +226,15 @@ def _mask_out(node: Node, masks: list[Mask], made: str) -> tuple[Mask, str]:
         args = node.args["layer"].args if wrapped else node.args
         return (first if args["return_sequences"] else None), ""
     if flow is MaskFlow.ALL_INPUTS:
-        known = [m for m in masks if m is not None]
-        if not known:
+        # Keras' Merge.compute_mask: no mask unless every input has one; then their OR.
+        if not masks or any(m is None for m in masks):
             return None, ""
-        unknown = next((m for m in known if isinstance(m, _Unknown)), None)
+        unknown = next((m for m in masks if isinstance(m, _Unknown)), None)
         if unknown is not None:
             return unknown, ""
-        expr = str(known[0])
-        for other in known[1:]:
-            expr = f"np.logical_and({expr}, {other})"
+        expr = str(masks[0])
+        for other in masks[1:]:
+            expr = f"np.logical_or({expr}, {other})"
         return expr, expr
     if flow is MaskFlow.ANY_INPUT and any(m is not None for m in masks):
         return _Unknown(node.name), ""

@@ -93,7 +93,10 @@ def gen_alpha_dropout(e: Emitter) -> None:
     # torch's AlphaDropout is Keras' arithmetic (SELU's saturation value, then the affine map
     # that keeps mean and variance); it draws one mask per value, so no noise_shape.
     if e.args.get("noise_shape") is not None:
-        raise e.fail("alpha_dropout with noise_shape is not supported by the torch target")
+        raise e.fail(
+            "alpha_dropout with noise_shape is not supported by the torch target (torch draws "
+            "one mask per value); leave noise_shape out for torch"
+        )
     module = e.module("nn.AlphaDropout", repr(float(e.args["rate"])))
     e.assign(f"{module}({e.x})")
 

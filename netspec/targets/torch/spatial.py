@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 
 from netspec.layers.common import int_tuple, padding_pairs
-from netspec.layers.traits import Window
+from netspec.layers.traits import Pooling, Window
 from netspec.targets.torch.activations import activate
 from netspec.targets.torch.emit import IMAGE_RANK, Emitter, atom
 
@@ -111,6 +111,12 @@ def _window(e: Emitter) -> Window:
     return window
 
 
+def _spatial_rank(e: Emitter) -> int:
+    rank = e.view.kind.traits.spatial_rank
+    assert rank is not None, e.view.kind.name  # the registry gives spatial kinds only
+    return rank
+
+
 def _conv_common(e: Emitter, spatial: int) -> tuple[tuple, tuple, tuple, Padding]:
     kernel = int_tuple(e.args["kernel_size"], spatial)
     strides = int_tuple(e.args["strides"], spatial)
@@ -134,7 +140,7 @@ def _conv_forward(e: Emitter, module: str, padding: Padding, spatial: int) -> No
 
 
 def gen_conv(e: Emitter) -> None:
-    spatial = _window(e).rank
+    spatial = _spatial_rank(e)
     kernel, strides, dilation, padding = _conv_common(e, spatial)
     channels, filters, groups = e.in_shape[-1], e.args["filters"], e.args["groups"]
     args = f"{channels}, {filters}" + _window_args(kernel, strides, dilation, padding)
@@ -197,7 +203,7 @@ def _keras_transpose_pads(
 
 
 def gen_conv_transpose(e: Emitter) -> None:
-    spatial = _window(e).rank
+    spatial = _spatial_rank(e)
     kernel = int_tuple(e.args["kernel_size"], spatial)
     strides = int_tuple(e.args["strides"], spatial)
     dilation = int_tuple(e.args["dilation_rate"], spatial)
@@ -245,11 +251,11 @@ def gen_conv_transpose(e: Emitter) -> None:
 
 def gen_pool(e: Emitter) -> None:
     window = _window(e)
-    spatial = window.rank
+    spatial = _spatial_rank(e)
     pool = int_tuple(e.args[window.size], spatial)
     strides = pool if e.args["strides"] is None else int_tuple(e.args["strides"], spatial)
     padding = Padding(e, pool, strides, (1,) * spatial, spatial)
-    is_max = e.view.kind.traits.pooling == "max"
+    is_max = e.view.kind.traits.pooling is Pooling.MAX
     args = f"{compact(pool)}"
     if strides != pool:
         args += f", stride={compact(strides)}"
@@ -280,7 +286,7 @@ def gen_global_pool(e: Emitter) -> None:
     spatial = (2, 3) if e.in_rank == IMAGE_RANK else tuple(range(1, e.in_rank))
     dims = str(spatial[0]) if len(spatial) == 1 else repr(spatial)
     keep = ", keepdim=True" if e.args["keepdims"] else ""
-    op = "amax" if e.view.kind.traits.pooling == "max" else "mean"
+    op = "amax" if e.view.kind.traits.pooling is Pooling.MAX else "mean"
     e.assign(f"{e.x}.{op}(dim={dims}{keep})")
 
 

@@ -69,7 +69,8 @@ def _check_layer(node_name: str, view_args) -> None:
     if view_args.get("data_format") == "channels_first":
         raise GenerationError(
             f"{node_name}: data_format=channels_first is not supported by the torch target; write "
-            "the spec channels last (the generated module takes images as (N, C, H, W) anyway)"
+            "the spec channels last (the generated module takes images as (N, C, H, W) anyway; "
+            "volumes keep the spec's layout)"
         )
     dtype = view_args.get("dtype")
     if dtype not in (None, "float32"):
