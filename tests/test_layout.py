@@ -19,7 +19,7 @@ import netspec
 PACKAGE = Path(netspec.__file__).resolve().parent
 
 STAGES = (
-    ("netspec.diagnostics", "netspec.codes", "netspec.resources"),
+    ("netspec.diagnostics", "netspec.codes", "netspec.resources", "netspec.version"),
     ("netspec.layers",),
     ("netspec.language",),
     ("netspec.check",),

@@ -9,7 +9,6 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from netspec import __version__
 from netspec.api import lint_source
 from netspec.app.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from netspec.app.files import (
@@ -26,6 +25,7 @@ from netspec.app.lsp_command import configure_lsp, run_lsp
 from netspec.app.report import REPORTERS, render
 from netspec.config.settings import ConfigError, SelectionLayer, SettingsFinder, parse_selectors
 from netspec.diagnostics import Diagnostic, Severity
+from netspec.version import __version__
 
 
 @dataclass(frozen=True)

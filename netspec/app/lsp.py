@@ -26,10 +26,11 @@ from pygls.capabilities import get_capability
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from netspec import __version__, codes
+from netspec import codes
 from netspec.app.lsp_features import Analysis, LineIndex, analyze, definition, hover, inlay_hints
 from netspec.config.settings import DEFAULT_SETTINGS, ConfigError, Settings, find_settings
 from netspec.diagnostics import Diagnostic, Severity, Span
+from netspec.version import __version__
 
 logger = logging.getLogger(__name__)
 

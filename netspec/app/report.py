@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from netspec import __version__
 from netspec.check.code_table import all_codes
 from netspec.codes import CodeInfo
 from netspec.diagnostics import Diagnostic, Severity, Span
+from netspec.version import __version__
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # A source line wider than this is shown as a window around the span.

@@ -15,6 +15,7 @@ from netspec.diagnostics import Diagnostic
 from netspec.language.ir import Graph
 from netspec.language.names import class_problem, name_problem
 from netspec.resources import resource_dir
+from netspec.version import __version__
 
 TARGETS = ("keras", "torch", "numpy")
 
@@ -71,7 +72,7 @@ def generate(checked: list[CheckedGraph], path: str, target: str) -> str:
         check_names(one.graph)
     backend = importlib.import_module(f"netspec.targets.{target}.target")
     models = tuple(backend.model_context(c) for c in checked)
-    return render(target, ModuleContext(path, _version(), models))
+    return render(target, ModuleContext(path, __version__, models))
 
 
 def check_names(graph: Graph) -> None:
@@ -101,8 +102,3 @@ def format_python(source: str) -> str:
     except black.InvalidInput as exc:  # a template bug: never write broken code
         raise GenerationError(f"internal error: generated code does not parse: {exc}") from None
 
-
-def _version() -> str:
-    from netspec import __version__
-
-    return __version__
