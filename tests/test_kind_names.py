@@ -116,3 +116,20 @@ def test_no_kind_is_told_apart_by_its_name() -> None:
                 if words:
                     found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}: {sorted(words)}")
     assert found == []
+
+
+def test_the_docs_category_is_not_asked_as_meaning() -> None:
+    """`kind.category` is a heading of docs/layers.md; rules and targets ask the traits."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE).as_posix()
+        if relative.startswith("layers/") or relative == "app/docs.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr == "category"
+                and "kind" in ast.unparse(node.value)
+            ):
+                found.append(f"{relative}:{node.lineno}")
+    assert found == []
