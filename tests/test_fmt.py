@@ -302,6 +302,21 @@ def test_windows_line_ends_are_kept() -> None:
     assert format_source(source) == "model m {\r\n    input [2]\r\n    dense(1)  # out\r\n}\r\n"
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        "model m {\r  input [2]\r  dense(1)  # out\r}\r",  # old Mac: lone CR
+        "model m {\r  input [2]\r\n  dense(1)  # out\n}\r\n",  # mixed, first line a lone CR
+    ],
+)
+def test_lone_cr_line_ends_become_newlines_and_formatting_converges(source: str) -> None:
+    # As black: only a first line ending in CRLF keeps CRLF; the rest is written with "\n".
+    formatted = format_source(source)
+    assert formatted == "model m {\n    input [2]\n    dense(1)  # out\n}\n"
+    assert format_source(formatted) == formatted
+    assert not format_result(formatted).changed
+
+
 def test_the_example_in_the_formatting_page_is_formatted_and_clean() -> None:
     page = (ROOT / "docs" / "formatting.md").read_text(encoding="utf-8")
     example = page.split("```\n# A depthwise")[1].split("```")[0]

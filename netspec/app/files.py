@@ -1,11 +1,12 @@
 """Reading specs (paths, folders, standard input, UTF-8) and writing outputs as build tools expect:
-atomically, and only when the content changes."""
+atomically, only when the content changes, through symlinks, and never over a special file."""
 
 from __future__ import annotations
 
 import codecs
 import difflib
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -36,36 +37,143 @@ class InputError(Exception):
     """A path that does not exist or cannot be read: reported on stderr, exit 2."""
 
 
-def read_existing(path: Path) -> str | None:
+class OutputError(Exception):
+    """An output netspec will not read or replace (not a regular file, read-only, owned by someone
+    it cannot hand the new file to): reported on stderr, exit 2, nothing written."""
+
+
+# What `--diff` reads of an old output at most: far more than any generated module or spec.
+DIFF_READ_LIMIT = 16 * 1024 * 1024
+# Not every platform has it (Windows); where it exists, opening a FIFO must not wait for a writer.
+_NONBLOCKING = getattr(os, "O_NONBLOCK", 0)
+
+
+def output_target(path: Path) -> Path:
+    """The file a write to `path` replaces: a symlink's target, so the link stays a link (black)."""
+    return Path(os.path.realpath(path))
+
+
+def same_file(first: str, second: str) -> bool:
+    """Whether two paths name one file: links resolved, and hard links too when both exist."""
     try:
-        return path.read_text(encoding="utf-8")
+        return os.path.samefile(first, second)
+    except OSError:
+        return os.path.realpath(first) == os.path.realpath(second)
+
+
+def _existing_regular(target: Path, shown: str) -> os.stat_result | None:
+    """The stat of `target` if it exists; OutputError if it is anything but a regular file."""
+    try:
+        status = os.stat(target)
     except FileNotFoundError:
         return None
+    if not stat.S_ISREG(status.st_mode):
+        raise OutputError(f"{shown} is {_describe(status.st_mode)}, not a regular file")
+    return status
 
 
-def write_if_changed(path: Path, content: str) -> bool:
-    """Write `content` to `path` unless it is already there. Returns True when it wrote.
-
-    A temporary file in the same folder is renamed over the target, so a reader never sees half
-    a file and a failed write leaves the old file untouched.
-    """
-    if read_existing(path) == content:
-        return False
-    folder = path.parent if str(path.parent) else Path(".")
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+def special_file(path: str) -> str | None:
+    """What `path` is when it exists but is neither a regular file nor a folder ("a FIFO (named
+    pipe)", "a socket", a device), else None: such a path cannot be formatted in place."""
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(content)
-        if path.exists():
-            os.chmod(temporary, path.stat().st_mode & 0o777)
-        else:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    return None if stat.S_ISREG(mode) or stat.S_ISDIR(mode) else _describe(mode)
+
+
+def _describe(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
+        if test(mode):
+            return name
+    return "a special file"
+
+
+def read_existing(path: Path, limit: int, shown: str | None = None) -> bytes | None:
+    """The bytes of the output at `path` (through a symlink), at most `limit` + 1 of them: a caller
+    comparing with `limit` bytes knows a longer file differs without reading it all. None when
+    there is no file; OutputError when it is not a regular file (a FIFO, a device, a folder)."""
+    shown = str(path) if shown is None else shown
+    target = output_target(path)
+    if _existing_regular(target, shown) is None:
+        return None
+    try:
+        descriptor = os.open(target, os.O_RDONLY | _NONBLOCKING)
+    except FileNotFoundError:
+        return None
+    with os.fdopen(descriptor, "rb") as handle:
+        # Checked again on the open file: the path may have been swapped since the stat.
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OutputError(f"{shown} is not a regular file")
+        return handle.read(limit + 1)
+
+
+def write_if_changed(path: Path, content: str, shown: str | None = None) -> bool:
+    """Write `content` to `path` unless it is already there, byte for byte. Returns True when it
+    wrote.
+
+    A temporary file in the target's folder is renamed over it, so a reader never sees half a
+    file and a failed write leaves the old file untouched. A symlink is written through (the
+    target gets the content); the replaced file keeps its mode and owner. OutputError, and
+    nothing written, for anything but a regular file, a read-only file, or a file whose owner
+    could not be kept.
+    """
+    shown = str(path) if shown is None else shown
+    encoded = content.encode("utf-8")
+    if read_existing(path, len(encoded), shown) == encoded:
+        return False
+    target = output_target(path)
+    existing = _existing_regular(target, shown)
+    if existing is not None and (not existing.st_mode & 0o222 or not os.access(target, os.W_OK)):
+        # As editors do: a read-only file says "do not change me"; replacing it by a rename
+        # would succeed in a writable folder, so it is refused here.
+        raise OutputError(
+            f"{shown} is read-only; netspec does not replace a read-only file "
+            "(make it writable first, e.g. `chmod u+w`)"
+        )
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(encoded)
+        if existing is None:
             os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
+        else:
+            os.chmod(temporary, stat.S_IMODE(existing.st_mode))
+            _keep_owner(temporary, existing, shown)
+        os.replace(temporary, target)
     except BaseException:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
     return True
+
+
+def _keep_owner(temporary: str, existing: os.stat_result, shown: str) -> None:
+    """Give the new file the old one's owner and group, or refuse: a rename must not hand a file
+    that belongs to someone else to whoever ran netspec."""
+    made = os.stat(temporary)
+    if (made.st_uid, made.st_gid) == (existing.st_uid, existing.st_gid):
+        return
+    try:
+        os.chown(temporary, existing.st_uid, existing.st_gid)
+    except (PermissionError, AttributeError) as exc:  # AttributeError: no chown (Windows)
+        raise OutputError(
+            f"{shown} belongs to another user or group; netspec does not replace it "
+            "(its owner would change)"
+        ) from exc
+
+
+def existing_text(data: bytes | None) -> str | None:
+    """An old output's bytes as text for a diff; bad bytes shown as U+FFFD rather than failing."""
+    return None if data is None else data.decode("utf-8", "replace")
 
 
 def unified_diff(old: str | None, new: str, path: str, label: str = "generated") -> str:
@@ -88,7 +196,11 @@ def read_sources(paths: Sequence[str], stdin_label: str) -> Iterator[SourceFile 
         if path == STDIN_PATH:
             files: Iterator[str] | list[str] = [STDIN_PATH]
         elif os.path.isdir(path):
-            files = list(find_specs(path))
+            try:
+                files = list(find_specs(path))
+            except OSError as exc:
+                yield InputError(f"{path}: cannot read: {exc.strerror or exc}")
+                continue
             if not files:
                 # As ruff: say so rather than pass silently on a folder with nothing to check.
                 print(f"netspec: warning: no .ns files found under {path}", file=sys.stderr)
@@ -110,13 +222,28 @@ def read_sources(paths: Sequence[str], stdin_label: str) -> Iterator[SourceFile 
 
 
 def find_specs(folder: str) -> Iterator[str]:
-    """The *.ns files under `folder`, sorted, skipping hidden and environment folders."""
-    for root, dirs, files in os.walk(folder):
+    """The *.ns files under `folder`, sorted, skipping hidden and environment folders.
+
+    A subfolder that cannot be read is skipped with a warning on stderr (as ruff does); `folder`
+    itself unreadable raises its OSError, as a file would. Special files are not yielded: reading
+    a FIFO named `x.ns` would block."""
+
+    def unreadable(error: OSError) -> None:
+        if error.filename is not None and os.path.normpath(error.filename) == top:
+            raise error
+        where = error.filename if error.filename is not None else folder
+        reason = error.strerror or str(error)
+        print(f"netspec: warning: cannot read folder {where}: {reason}; skipped", file=sys.stderr)
+
+    top = os.path.normpath(folder)
+    for root, dirs, files in os.walk(folder, onerror=unreadable):
         # Pruning `dirs` in place stops os.walk from descending; sorting it fixes the order.
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_FOLDERS)
         for name in sorted(files):
-            if name.endswith(SPEC_SUFFIX):
-                yield os.path.join(root, name)
+            path = os.path.join(root, name)
+            # A dangling link is still yielded: reading it reports the missing file.
+            if name.endswith(SPEC_SUFFIX) and (os.path.isfile(path) or not os.path.exists(path)):
+                yield path
 
 
 def read_source(path: str, stdin_label: str) -> SourceFile:

@@ -16,8 +16,10 @@ from netspec.app.files import (
     STDIN_LABEL,
     STDIN_PATH,
     InputError,
+    OutputError,
     read_source,
     read_sources,
+    special_file,
     unified_diff,
     write,
     write_if_changed,
@@ -65,6 +67,13 @@ def run_fmt(args: argparse.Namespace) -> int:
                 tally.broken = True
                 continue
             _format_one(source.path, source.text, source.decode_error, args, tally, stdin=True)
+            continue
+        special = None if args.check or args.diff else special_file(path)
+        if special is not None:
+            # Refused before reading: opening a FIFO would wait for a writer, and none of these
+            # can be replaced by a formatted file anyway.
+            _error(f"{path} is {special}, not a regular file; nothing was written")
+            tally.broken = True
             continue
         for found in read_sources([path], STDIN_LABEL):
             if isinstance(found, InputError):
@@ -133,7 +142,13 @@ def _format_one(
         return
 
     try:
+        # Through a symlink to its target; a read-only or special file is refused, not replaced.
         write_if_changed(Path(path), result.text)
+    except OutputError as exc:
+        _error(f"{exc}; nothing was written")
+        tally.changed -= 1
+        tally.broken = True
+        return
     except OSError as exc:
         _error(f"cannot write {path}: {exc.strerror or exc}")
         tally.changed -= 1

@@ -9,9 +9,14 @@ from pathlib import Path
 
 from netspec.app.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from netspec.app.files import (
+    DIFF_READ_LIMIT,
     STDIN_LABEL,
+    STDIN_PATH,
+    OutputError,
+    existing_text,
     read_existing,
     read_source,
+    same_file,
     unified_diff,
     write_if_changed,
 )
@@ -60,6 +65,13 @@ def run_gen(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
+    if args.output and args.path != STDIN_PATH and same_file(args.path, args.output):
+        print(
+            f"netspec gen: error: --output {args.output} is the spec {args.path} itself; "
+            "choose a .py file; nothing was written",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     shown, text = source.path, source.text
     if args.output and shown != "<stdin>":
         # Relative to the output's folder: the header, and so --check, do not depend on the
@@ -83,17 +95,13 @@ def run_gen(args: argparse.Namespace) -> int:
         sys.stdout.write(code)
         return EXIT_CLEAN
     out = Path(args.output)
-    if args.check or args.diff:
-        existing = read_existing(out)
-        stale = existing != code
-        if args.diff and stale:
-            sys.stdout.write(unified_diff(existing, code, args.output))
-        if args.check and stale:
-            print(f"would regenerate {args.output}", file=sys.stderr)
-            return EXIT_FINDINGS
-        return EXIT_CLEAN
     try:
-        wrote = write_if_changed(out, code)
+        if args.check or args.diff:
+            return _compare(out, code, args)
+        wrote = write_if_changed(out, code, args.output)
+    except OutputError as exc:
+        print(f"netspec gen: error: {exc}; nothing was written", file=sys.stderr)
+        return EXIT_ERROR
     except OSError as exc:
         print(
             f"netspec gen: error: cannot write {args.output}: {exc.strerror or exc}",
@@ -101,4 +109,32 @@ def run_gen(args: argparse.Namespace) -> int:
         )
         return EXIT_ERROR
     print(f"{'wrote' if wrote else 'unchanged'} {args.output}", file=sys.stderr)
+    return EXIT_CLEAN
+
+
+def _compare(out: Path, code: str, args: argparse.Namespace) -> int:
+    """`--check` and `--diff`: the old output read with a bound, since a file longer than the
+    new code cannot equal it (and `-o` may name something huge)."""
+    encoded = code.encode("utf-8")
+    limit = max(len(encoded), DIFF_READ_LIMIT) if args.diff else len(encoded)
+    try:
+        existing = read_existing(out, limit, args.output)
+    except OSError as exc:
+        print(
+            f"netspec gen: error: cannot read {args.output}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    stale = existing != encoded
+    if args.diff and stale:
+        if existing is not None and len(existing) > limit:
+            print(
+                f"netspec gen: {args.output} is over {limit} bytes; its diff is not shown",
+                file=sys.stderr,
+            )
+        else:
+            sys.stdout.write(unified_diff(existing_text(existing), code, args.output))
+    if args.check and stale:
+        print(f"would regenerate {args.output}", file=sys.stderr)
+        return EXIT_FINDINGS
     return EXIT_CLEAN

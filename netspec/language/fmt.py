@@ -48,6 +48,7 @@ BLANK_LINES_BETWEEN_DEFINITIONS = 1
 
 _OPENERS = frozenset({"(", "["})
 _CLOSERS = frozenset({")", "]"})
+_LINE_END = re.compile(r"\r\n|\r|\n")
 _NOQA = re.compile(r"#\s*(?:netspec\s*:\s*)?noqa(?![\w-])", re.IGNORECASE)
 
 
@@ -87,9 +88,11 @@ def format_result(text: str, path: str = "<stdin>") -> FormatResult:
         return FormatResult(text, text, exc.diagnostic)
     formatted = _layout(source)
     _verify(source, formatted, before, path)
-    first_end = text.find("\n")
-    if first_end > 0 and text[first_end - 1] == "\r":
-        formatted = formatted.replace("\n", "\r\n")  # keep Windows line ends, as black does
+    # Black's rule: the first line's end decides; CRLF is kept, anything else (a lone CR of old
+    # Macs included) becomes "\n", so formatting twice changes nothing.
+    first_end = _LINE_END.search(text)
+    if first_end is not None and first_end.group() == "\r\n":
+        formatted = formatted.replace("\n", "\r\n")
     return FormatResult(text, formatted)
 
 
