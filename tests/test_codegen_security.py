@@ -66,15 +66,24 @@ def test_hostile_layer_names_are_rejected(name: str) -> None:
 @pytest.mark.parametrize("target", AVAILABLE)
 def test_hostile_strings_become_escaped_literals(target: str) -> None:
     escaped = HOSTILE.replace("\\", "\\\\").replace('"', '\\"')
+    # Free text reaches generated code as a name: the optimizer's (Keras keeps it).
     spec = (
         "model m {\n    input [2]\n"
-        f'    dense(4, kernel_initializer=variance_scaling(mode="{escaped}\\n"))\n'
+        "    dense(4)\n"
         "    dense(1)\n"
+        f'    compile(loss=mse, optimizer=sgd(name="{escaped}\\n"))\n'
         "}\n"
     )
     assert not [d for d in netspec.lint_source(spec, "evil.ns") if d.severity.value == "error"]
     source = generate_source(spec, "evil.ns", target)
     assert_inert(source, HOSTILE)
+
+
+def test_a_hostile_string_where_a_choice_belongs_is_an_unknown_name() -> None:
+    escaped = HOSTILE.replace("\\", "\\\\").replace('"', '\\"')
+    spec = f'model m {{\n    input [2]\n    dense(4, kernel_initializer=variance_scaling(mode="{escaped}"))\n}}\n'
+    codes = {d.code for d in netspec.lint_source(spec, "evil.ns")}
+    assert "NS002" in codes
 
 
 @pytest.mark.parametrize("target", AVAILABLE)

@@ -78,10 +78,20 @@ def configure_lint(parser: argparse.ArgumentParser) -> None:
 def selection_overrides(args: argparse.Namespace) -> SelectionLayer:
     """The command line's --select, --extend-select and --ignore as the last selection layer."""
     return SelectionLayer(
-        select=None if args.select is None else parse_selectors(args.select, "--select"),
-        extend_select=parse_selectors(args.extend_select or [], "--extend-select"),
-        ignore=parse_selectors(args.ignore or [], "--ignore"),
+        select=None if args.select is None else _flag_selectors(args.select, "--select"),
+        extend_select=_flag_selectors(args.extend_select or [], "--extend-select"),
+        ignore=_flag_selectors(args.ignore or [], "--ignore"),
     )
+
+
+def _flag_selectors(values: list[str], flag: str) -> tuple[str, ...]:
+    """The selectors of a repeated flag. A value naming no code (`--select ""`, an unset shell
+    variable) is refused as ruff refuses it: `--select ""` would otherwise select nothing and
+    pass every file."""
+    for value in values:
+        if not parse_selectors([value], flag):
+            raise ConfigError(f"{flag} {value!r} names no code (use ALL, NS, NS2, NS201, ...)")
+    return parse_selectors(values, flag)
 
 
 def run_lint(args: argparse.Namespace) -> int:
@@ -246,6 +256,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit as exc:
             # argparse exits 2 on a usage error and 0 after --help or --version.
             return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+        if _reads_stdin(args) and _stdin_closed():
+            needs = (
+                "the language server talks over it"
+                if args.command == "lsp"
+                else "there is nothing to read (give a file, or pipe the text in)"
+            )
+            print(
+                f"netspec {args.command}: error: standard input is closed; {needs}",
+                file=sys.stderr,
+            )
+            return EXIT_ERROR
         return args.run(args)
     except KeyboardInterrupt:
         return 130
@@ -257,6 +278,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence: never show a traceback
         print(f"netspec: internal error: {_describe(exc)}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _reads_stdin(args: argparse.Namespace) -> bool:
+    """Whether the command reads standard input: `-` as a path, lint's --stdin-filename without
+    paths, or the language server, which talks over it."""
+    paths = list(getattr(args, "paths", None) or ()) + [getattr(args, "path", None)]
+    implicit = args.command == "lint" and not args.paths and bool(args.stdin_filename)
+    return STDIN_PATH in paths or implicit or args.command == "lsp"
+
+
+def _stdin_closed() -> bool:
+    """Standard input was closed before netspec started (`netspec lint - <&-`): Python then has
+    no sys.stdin, or one on a file descriptor that is no longer open."""
+    stream = sys.stdin
+    if stream is None or getattr(stream, "closed", False):
+        return True
+    try:
+        descriptor = stream.fileno()
+    except (OSError, ValueError):
+        return False  # a stream without a descriptor (an embedding host, a test) reads as it is
+    try:
+        os.fstat(descriptor)
+    except OSError:
+        return True
+    return False
 
 
 def _describe(exc: BaseException) -> str:

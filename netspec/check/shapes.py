@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from netspec import codes
@@ -76,7 +77,7 @@ def infer_shapes(graph: Graph, sink: DiagnosticSink) -> CheckedGraph:
         if huge is not None:
             sink.error(
                 codes.WEIGHT_TOO_LARGE,
-                f"{node.name}: weight `{huge.name}` of shape {huge.shape} has {huge.size:.3g} "
+                f"{node.name}: weight `{huge.name}` of shape {huge.shape} has {_count(huge.size)} "
                 "values; it cannot be built",
                 node.span,
                 notes=block_notes(node.origin),
@@ -89,7 +90,7 @@ def infer_shapes(graph: Graph, sink: DiagnosticSink) -> CheckedGraph:
             ):  # report where it starts, not each layer after
                 sink.error(
                     codes.WEIGHT_TOO_LARGE,
-                    f"{node.name}: its output {format_shape(shape)} holds {size:.3g} values per "
+                    f"{node.name}: its output {format_shape(shape)} holds {_count(size)} values per "
                     "example; it cannot be built",
                     node.span,
                     notes=block_notes(node.origin),
@@ -97,6 +98,14 @@ def infer_shapes(graph: Graph, sink: DiagnosticSink) -> CheckedGraph:
         checked.shapes[node.id] = shape
         checked.weights[node.id] = weights
     return checked
+
+
+def _count(n: int) -> str:
+    """`5.53e+19` for a count of values; one past a float's range (1e308) as a power of ten, as
+    float() would overflow on it."""
+    if n < 10**300:
+        return f"{n:.3g}"
+    return f"about 10^{math.floor(math.log10(n))}"
 
 
 def _report(sink: DiagnosticSink, node: Node, exc: ShapeError) -> None:

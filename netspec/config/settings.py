@@ -238,7 +238,10 @@ def build_rule_config(options: Mapping[str, Any], source: str) -> Any:
             )
         # TOML writes 1 for 1.0: keep the type the rules expect.
         values[key] = float(value) if expected is float else value
-    return dataclasses.replace(defaults, **values)
+    try:
+        return dataclasses.replace(defaults, **values)
+    except ValueError as exc:  # RuleConfig refuses values out of range: nan, a negative count
+        raise ConfigError(f"{source}: [tool.netspec.rules] {exc}") from None
 
 
 def _fits(value: Any, expected: type) -> bool:
@@ -262,6 +265,12 @@ def read_pyproject(path: Path) -> Mapping[str, Any] | None:
             data = tomllib.load(file)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:  # TOML is UTF-8 text by definition
+        raise ConfigError(
+            f"{path}: not valid TOML: not UTF-8 text (byte {exc.start}: {exc.reason})"
+        ) from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     tool = data.get("tool", {})

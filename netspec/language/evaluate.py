@@ -11,6 +11,7 @@ from netspec import codes
 from netspec.diagnostics import Span
 from netspec.language import syntax as S
 from netspec.layers.catalog import CallValue
+from netspec.layers.resolve import digit_count
 
 MAX_INT = 2**63 - 1
 
@@ -108,6 +109,9 @@ def _binary(node: S.BinaryOp, env: Mapping[str, Any], call_hook: CallHook | None
                 f"`{node.op}` works on integers, got {_shown(operand)}",
                 side.span,
             )
+        # Checked where it is read, before any arithmetic: the operand is at fault, not the sum.
+        if abs(operand) > MAX_INT:
+            raise ValueError_(codes.VALUE_OUT_OF_RANGE, _too_large(operand), side.span)
     if node.op == "+":
         result = left + right
     elif node.op == "-":
@@ -119,7 +123,10 @@ def _binary(node: S.BinaryOp, env: Mapping[str, Any], call_hook: CallHook | None
             raise ValueError_(codes.VALUE_OUT_OF_RANGE, "integer division by zero", node.right.span)
         result = left // right
     if abs(result) > MAX_INT:
-        raise ValueError_(
-            codes.VALUE_OUT_OF_RANGE, f"integer {result:.3e} is out of range (64 bits)", node.span
-        )
+        raise ValueError_(codes.VALUE_OUT_OF_RANGE, _too_large(result), node.span)
     return result
+
+
+def _too_large(value: int) -> str:
+    # No float conversion: an integer of 310 digits or more overflows one.
+    return f"integer of {digit_count(value)} digits is out of range (64 bits)"

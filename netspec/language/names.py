@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import keyword
 import re
 
@@ -50,6 +51,9 @@ def class_problem(model: str) -> str | None:
     cls = camel_case(model)
     if cls in RESERVED_CLASSES or keyword.iskeyword(cls):
         return f"its class name {cls} is reserved by the generated code"
+    if hasattr(builtins, cls):
+        # `value_error` would become class ValueError, which the generated code itself raises.
+        return f"its class name {cls} is a Python builtin"
     return None
 
 

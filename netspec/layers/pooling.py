@@ -223,10 +223,33 @@ CROPPING2D = _cropping(2)
 # ---- upsampling ----------------------------------------------------------------------------
 
 
+# No framework holds a dimension past a signed 64-bit index; nor does a factor stay exact past it.
+_MAX_DIMENSION = 2**63 - 1
+
+
+def _upsampled(spatial: tuple, size: tuple[int, ...], what: str) -> tuple:
+    """Each dimension times its factor; a factor or a product past 64 bits is NS007 on `size`."""
+    out = []
+    for n, factor in zip(spatial, size):
+        if factor > _MAX_DIMENSION:
+            raise ShapeError(
+                f"{what} `size` is out of range: over 64 bits",
+                code=codes.VALUE_OUT_OF_RANGE,
+                argument="size",
+            )
+        if n is not None and n * factor > _MAX_DIMENSION:
+            raise ShapeError(
+                f"{what} `size` {factor} makes a dimension of {n} larger than 64 bits hold",
+                code=codes.VALUE_OUT_OF_RANGE,
+                argument="size",
+            )
+        out.append(None if n is None else n * factor)
+    return tuple(out)
+
+
 def _upsampling1d_infer(inputs: list[Shape], args: Args) -> Shape:
     spatial, channels, _ = _spatial(inputs, {}, 1, "upsampling1d")
-    (n,) = spatial
-    return (None if n is None else n * args["size"], channels)
+    return (*_upsampled(spatial, (args["size"],), "upsampling1d"), channels)
 
 
 UPSAMPLING1D = LayerKind(
@@ -244,8 +267,7 @@ UPSAMPLING1D = LayerKind(
 
 def _upsampling2d_infer(inputs: list[Shape], args: Args) -> Shape:
     spatial, channels, first = _spatial(inputs, args, 2, "upsampling2d")
-    size = int_tuple(args["size"], 2)
-    out = tuple(None if n is None else n * f for n, f in zip(spatial, size))
+    out = _upsampled(spatial, int_tuple(args["size"], 2), "upsampling2d")
     return join_channels(out, channels, first)
 
 

@@ -18,6 +18,7 @@ from netspec.layers.base import (
     ValueKind,
     keras_snake_case,
 )
+from netspec.layers.calls import Family, lookup_call, weight_rank_problem
 from netspec.layers.common import (
     ACTIVATIONS,
     CONSTRAINTS,
@@ -50,7 +51,8 @@ class ArgumentProblem:
     """One thing wrong with a call's arguments.
 
     `position` is the index of the positional argument at fault, `keyword` the keyword at fault;
-    neither is set for a missing argument (the call itself is at fault).
+    neither is set for a missing argument (the call itself is at fault). `inner` is, for a call
+    value such as `l2("x")`, its own argument at fault (an index or a keyword).
     """
 
     code: str
@@ -58,6 +60,7 @@ class ArgumentProblem:
     position: int | None = None
     keyword: str | None = None
     help: str | None = None
+    inner: int | str | None = None
 
 
 def did_you_mean(word: str, candidates: Sequence[str]) -> str | None:
@@ -137,6 +140,13 @@ def bind_arguments(
                 )
             )
     resolved = {a.name: given[a.name] if a.name in given else _default(kind, a) for a in params}
+    for index, arg in enumerate(kind.args):
+        reported = any(p.keyword == arg.name or p.position == index for p in problems)
+        if arg.name in given and arg.kind in (K.INITIALIZER, K.REGULARIZER) and not reported:
+            problem = weight_rank_problem(kind, arg, given[arg.name], resolved)
+            if problem is not None:
+                at = {"keyword": arg.name} if arg.name in dict(keywords) else {"position": index}
+                problems.append(ArgumentProblem(codes.INCOMPATIBLE_INPUT, problem, **at))
     return resolved, frozenset(given), problems
 
 
@@ -162,7 +172,9 @@ def _check_into(
     try:
         given[arg.name] = check_value(kind.name, arg, value)
     except ValueProblem as exc:
-        problems.append(ArgumentProblem(exc.code, exc.message, position, keyword, exc.help))
+        problems.append(
+            ArgumentProblem(exc.code, exc.message, position, keyword, exc.help, exc.inner)
+        )
 
 
 class _Invalid:
@@ -176,11 +188,17 @@ INVALID: Any = _Invalid()
 
 
 class ValueProblem(Exception):
-    def __init__(self, code: str, message: str, help: str | None = None) -> None:
+    """A value that does not fit its argument; `inner` is the argument at fault inside a call
+    value (`constant("x")`: 0)."""
+
+    def __init__(
+        self, code: str, message: str, help: str | None = None, inner: int | str | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.help = help
+        self.inner = inner
 
 
 def describe(value: Any) -> str:
@@ -194,7 +212,17 @@ def describe(value: Any) -> str:
         return f"{value.name}(...)"
     if isinstance(value, tuple):
         return "(" + ", ".join(describe(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if _is_int(value) and abs(value) > MAX_INT:
+        return f"an integer of {digit_count(value)} digits"
     return repr(value) if isinstance(value, float) else str(value)
+
+
+def digit_count(value: int) -> int:
+    """The decimal digits of an integer, without str(), which refuses more than 4300 digits."""
+    if value == 0:
+        return 1
+    digits = int(abs(value).bit_length() * math.log10(2))  # may be one short
+    return digits + (abs(value) >= 10**digits)
 
 
 def _is_int(value: Any) -> bool:
@@ -223,17 +251,17 @@ def check_value(layer: str, arg: Arg, value: Any) -> Any:
         if abs(value) > MAX_INT:
             raise ValueProblem(
                 codes.VALUE_OUT_OF_RANGE,
-                f"{where} is out of range (64 bits): {len(str(value))} digits",
+                f"{where} is out of range (64 bits): {digit_count(value)} digits",
             )
         _check_range(where, arg, value)
         return value
     if kind is K.FLOAT:
         if not _is_number(value):
             raise ValueProblem(codes.WRONG_TYPE, f"{where} must be a number, got {describe(value)}")
+        # An integer of 310 digits or more does not fit a float: compare before converting.
         if abs(value) > MAX_INT or not math.isfinite(value):
-            raise ValueProblem(
-                codes.VALUE_OUT_OF_RANGE, f"{where} is out of range: {float(value):g}"
-            )
+            shown = describe(value) if isinstance(value, int) else f"{value:g}"
+            raise ValueProblem(codes.VALUE_OUT_OF_RANGE, f"{where} is out of range: {shown}")
         _check_range(where, arg, value)
         return float(value)
     if kind is K.BOOL:
@@ -273,11 +301,11 @@ def check_value(layer: str, arg: Arg, value: Any) -> Any:
             codes.WRONG_TYPE, f"{where} must be an integer axis, got {describe(value)}"
         )
     if kind is K.INITIALIZER:
-        return _check_callable_name(where, value, INITIALIZERS, "initializer")
+        return _check_callable_name(where, value, INITIALIZERS, Family.INITIALIZER)
     if kind is K.REGULARIZER:
-        return _check_callable_name(where, value, REGULARIZERS, "regularizer")
+        return _check_callable_name(where, value, REGULARIZERS, Family.REGULARIZER)
     if kind is K.CONSTRAINT:
-        return _check_callable_name(where, value, CONSTRAINTS, "constraint")
+        return _check_callable_name(where, value, CONSTRAINTS, Family.CONSTRAINT)
     if kind is K.LAYER:
         if not isinstance(value, LayerSpec):
             raise ValueProblem(
@@ -323,8 +351,10 @@ def _check_word(where: str, value: Any, choices: Sequence[str], what: str) -> st
     )
 
 
-def _check_callable_name(where: str, value: Any, names: Sequence[str], what: str) -> Any:
-    """An initializer, regularizer or constraint: a name (`he_normal`, `HeNormal`) or a call."""
+def _check_callable_name(where: str, value: Any, names: Sequence[str], family: Family) -> Any:
+    """An initializer, regularizer or constraint: a name (`he_normal`, `HeNormal`) or a call,
+    whose arguments are checked against the Keras constructor (layers/calls.py)."""
+    what = family.value
     name = value.name if isinstance(value, CallValue) else value
     if not isinstance(name, str):
         raise ValueProblem(
@@ -334,7 +364,61 @@ def _check_callable_name(where: str, value: Any, names: Sequence[str], what: str
         raise ValueProblem(
             codes.UNKNOWN_NAME, f"unknown {what} `{name}` for {where}" + suggestion(name, names)
         )
+    if isinstance(value, CallValue):
+        check_call_value(family, value, where)
     return value
+
+
+def check_call_value(family: Family, value: CallValue, where: str) -> dict[str, Any]:
+    """Bind a call value's arguments to its Keras constructor, as a layer's are bound: the
+    arguments with defaults, or ValueProblem (with `inner`) for the first that does not fit.
+
+    A name the catalog of calls does not know is let through unchecked (the caller checks
+    names against its own vocabulary). `compile(optimizer=sgd(...))` is checked with this too."""
+    entry = lookup_call(family, value.name)
+    if entry is None:
+        return {}
+    context = f"{value.name}(...) in {where}"
+    if len(value.args) > len(entry.args):
+        shown = ", ".join(a.name for a in entry.args) or "none"
+        raise ValueProblem(
+            codes.UNKNOWN_ARGUMENT,
+            f"{context} takes at most {len(entry.args)} positional argument"
+            f"{'' if len(entry.args) == 1 else 's'} ({shown}), got {len(value.args)}",
+            inner=len(entry.args),
+        )
+    given: dict[str, Any] = {}
+    for index, (arg, item) in enumerate(zip(entry.args, value.args)):
+        given[arg.name] = _check_inner(context, arg, item, index)
+    for key, item in value.kwargs:
+        arg = entry.arg(key)
+        if arg is None:
+            raise ValueProblem(
+                codes.UNKNOWN_ARGUMENT,
+                f"{entry.name} has no argument `{key}` (in {where})"
+                + suggestion(key, [a.name for a in entry.args]),
+                help=f"{entry.name} takes: {', '.join(a.name for a in entry.args) or 'nothing'}",
+                inner=key,
+            )
+        if key in given:
+            raise ValueProblem(
+                codes.DUPLICATE_ARGUMENT, f"argument `{key}` of {context} is given twice", inner=key
+            )
+        given[key] = _check_inner(context, arg, item, key)
+    bound = {a.name: given.get(a.name, a.default) for a in entry.args}
+    problem = entry.relation(bound) if entry.relation else None
+    if problem is not None:
+        raise ValueProblem(codes.VALUE_OUT_OF_RANGE, f"{context}: {problem}")
+    return bound
+
+
+def _check_inner(context: str, arg: Arg, value: Any, inner: int | str) -> Any:
+    if value is INVALID:
+        return arg.default
+    try:
+        return check_value(context, arg, value)
+    except ValueProblem as exc:
+        raise ValueProblem(exc.code, exc.message, exc.help, inner) from None
 
 
 def _int_tuple(where: str, arg: Arg, value: Any) -> tuple[int, ...]:

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from netspec.layers.catalog import CallValue, LayerSpec
+from netspec.targets.base import GenerationError
 
 
 def py_literal(value: Any) -> str:
@@ -23,7 +24,10 @@ def py_literal(value: Any) -> str:
     if isinstance(value, tuple):
         items = ", ".join(py_literal(v) for v in value)
         return f"({items},)" if len(value) == 1 else f"({items})"
-    if isinstance(value, (LayerSpec, CallValue)):
+    if isinstance(value, CallValue):
+        # A call inside a call, or in a free-form argument: no target has a class for it.
+        raise GenerationError(f"`{value.name}(...)` is a call where a plain value belongs")
+    if isinstance(value, LayerSpec):
         raise TypeError(f"{type(value).__name__} needs a target-specific rendering")
     raise TypeError(f"cannot render {value!r} as a literal")
 

@@ -8,6 +8,7 @@ call, written by its own kind's generator.
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -49,12 +50,16 @@ def class_name(name: str) -> str:
 
 
 def call_expression(module: str, value: CallValue | str) -> str:
-    """`l2(1e-4)` -> `keras.regularizers.L2(0.0001)`; a bare name stays a string."""
+    """`l2(1e-4)` -> `keras.regularizers.L2(0.0001)`; a bare name stays a string. A name with
+    no Keras class (`_`, `__`) is refused: it would render `keras.regularizers.(...)`."""
     if isinstance(value, str):
         return py_literal(value)
+    cls = class_name(value.name)
+    if not cls.isidentifier() or keyword.iskeyword(cls):
+        raise GenerationError(f"`{value.name}(...)` names no class of {module}")
     args = [keras_value(v) for v in value.args]
     args += [f"{key}={keras_value(v)}" for key, v in value.kwargs]
-    return f"{module}.{class_name(value.name)}({', '.join(args)})"
+    return f"{module}.{cls}({', '.join(args)})"
 
 
 def keras_value(value: Any, arg: Arg | None = None) -> str:
@@ -68,7 +73,11 @@ def keras_value(value: Any, arg: Arg | None = None) -> str:
         return layer_call(kind, value.args, value.explicit, value.name)
     if isinstance(value, CallValue):
         module = _CALL_MODULES.get(arg.kind) if arg is not None else None
-        return call_expression(module or "keras", value)
+        if module is None:
+            # Only initializers, regularizers and constraints are Keras objects built from a
+            # call; elsewhere (a call's own argument, a free-form value) no class is known.
+            raise GenerationError(f"`{value.name}(...)` is a call where Keras takes a plain value")
+        return call_expression(module, value)
     return py_literal(value)
 
 
@@ -84,7 +93,12 @@ def constructor_args(
             continue
         if arg.name not in args:
             continue
-        rendered = keras_value(args[arg.name], arg)
+        try:
+            rendered = keras_value(args[arg.name], arg)
+        except GenerationError as exc:
+            raise GenerationError(
+                f"{name}: argument `{arg.name}` cannot be generated for Keras: {exc.message}"
+            ) from None
         parts.append(rendered if arg.required else f"{arg.name}={rendered}")
     parts.append(f"name={py_literal(name)}")
     return ", ".join(parts)

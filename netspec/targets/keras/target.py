@@ -4,11 +4,13 @@ module (imports, one build function per model, Sequential or functional, compile
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from netspec.check.shapes import CheckedGraph
 from netspec.language.ir import Node
 from netspec.layers.catalog import CallValue
 from netspec.layers.training import canonical_loss
+from netspec.targets.base import GenerationError
 from netspec.targets.keras.registry import call_expression, keras_value, layer_call
 from netspec.targets.literals import py_literal
 
@@ -16,7 +18,10 @@ _COMPILE_MODULES = {
     "loss": "keras.losses",
     "optimizer": "keras.optimizers",
     "metrics": "keras.metrics",
+    "weighted_metrics": "keras.metrics",
 }
+# Keras' compile refuses a single metric where these lists belong.
+_COMPILE_LISTS = ("metrics", "weighted_metrics")
 
 
 @dataclass(frozen=True)
@@ -60,18 +65,34 @@ def _compile_args(checked: CheckedGraph) -> str | None:
         return None
     parts = []
     for key, value in spec.args.items():
-        module = _COMPILE_MODULES.get(key)
-        if key == "metrics":
-            items = value if isinstance(value, tuple) else (value,)
-            rendered = "[" + ", ".join(call_expression("keras.metrics", v) for v in items) + "]"
-        elif module is not None and isinstance(value, (str, CallValue)):
-            if key == "loss" and isinstance(value, str):
-                value = canonical_loss(value)
-            rendered = call_expression(module, value)
-        else:
-            rendered = keras_value(value)
+        try:
+            rendered = _compile_value(key, value)
+        except GenerationError as exc:
+            raise GenerationError(
+                f"{checked.graph.path}: model `{checked.graph.name}`: compile argument `{key}` "
+                f"cannot be generated for Keras: {exc.message}"
+            ) from None
         parts.append(f"{key}={rendered}")
     return ", ".join(parts)
+
+
+def _compile_value(key: str, value: Any) -> str:
+    module = _COMPILE_MODULES.get(key)
+    if key in _COMPILE_LISTS:
+        items = value if isinstance(value, tuple) else (value,)
+        return "[" + ", ".join(_compile_item(module, v) for v in items) + "]"
+    if module is not None and isinstance(value, (str, CallValue)):
+        return _compile_item(module, value)
+    return keras_value(value)
+
+
+def _compile_item(module: str | None, value: Any) -> str:
+    """One loss, optimizer or metric: a Keras class for a call, a string for a name."""
+    if module is None or not isinstance(value, (str, CallValue)):
+        return keras_value(value)
+    if module == "keras.losses" and isinstance(value, str):
+        value = canonical_loss(value)
+    return call_expression(module, value)
 
 
 def model_context(checked: CheckedGraph) -> KerasModel:

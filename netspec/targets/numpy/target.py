@@ -7,6 +7,7 @@ the module its shape and defines the helpers.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -86,8 +87,14 @@ HELPERS: dict[str, tuple[str, ...]] = {
     "dot": (),
 }
 
-# Names the generated module uses besides the helpers; a layer named so gets another local name.
-_MODULE_NAMES = frozenset({"np", "weights", "self", "step"} | {f"_{h}" for h in HELPERS})
+# What the `site` module adds to builtins, or not (`python -S`): left out, so that the output
+# does not depend on how Python was started.
+_SITE = frozenset({"copyright", "credits", "exit", "help", "license", "quit"})
+# Names the generated module uses besides the helpers, and Python's builtins, which its
+# expressions call (`len`, `range`, ...): a layer or input named so gets another local name.
+_MODULE_NAMES = frozenset(
+    {"np", "weights", "self", "step"} | {f"_{h}" for h in HELPERS} | set(dir(builtins)) - _SITE
+)
 
 
 def _reads_mask(kind: LayerKind) -> bool:
@@ -243,6 +250,13 @@ def _mask_out(node: Node, masks: list[Mask], made: str) -> tuple[Mask, str]:
 
 def model_context(checked: CheckedGraph) -> NumpyModel:
     graph = checked.graph
+    class_name = camel_case(graph.name)
+    if class_name in _MODULE_NAMES:
+        # `value_error` would make a class ValueError that the weight-file helpers then raise.
+        raise GenerationError(
+            f"model `{graph.name}`: its class name {class_name} would shadow Python's "
+            f"builtin {class_name} in the generated module; rename the model"
+        )
     names = _Locals()
     local: dict[int, str] = {n.id: names.take(n.name) for n in graph.nodes}
     masks: dict[int, Mask] = {}
@@ -287,7 +301,7 @@ def model_context(checked: CheckedGraph) -> NumpyModel:
     needed = _closure(helpers)
     return NumpyModel(
         name=graph.name,
-        class_name=camel_case(graph.name),
+        class_name=class_name,
         inputs=tuple(local[i] for i in graph.inputs),
         input_docs=tuple(
             _shape_doc(local[i], checked.shapes[i], graph.nodes[i].args["dtype"])

@@ -119,7 +119,7 @@ def gen_relu(e: Emitter) -> None:
         module = e.module("nn.ReLU", "")
     elif threshold == 0 and slope == 0 and cap == 6:
         module = e.module("nn.ReLU6", "")
-    elif threshold == 0 and slope == 0:
+    elif threshold == 0 and slope == 0 and cap > 0:  # torch's Hardtanh needs max_val > min_val
         module = e.module("nn.Hardtanh", f"0.0, {float(cap)!r}")
     elif threshold == 0 and cap is None:
         module = e.module("nn.LeakyReLU", repr(float(slope)))

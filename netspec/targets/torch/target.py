@@ -178,7 +178,14 @@ def model_context(checked: CheckedGraph) -> TorchModel:
             key_prefix=f"{node.name}/",
             integer_input=bool(node.inputs) and node.inputs[0] in integer,
         )
-        generator_for(node.kind)(emitter)
+        try:
+            generator_for(node.kind)(emitter)
+        except GenerationError as exc:
+            # A value the target cannot render (a call where a plain value belongs): name the
+            # layer, as every other refusal does.
+            if exc.message.startswith(f"{node.name}:"):
+                raise
+            raise GenerationError(f"{node.name}: {exc.message}", exc.diagnostics) from None
         emitter.check_weights()
         keeps = node.kind.traits.integers_for(node.args) is Integers.KEEPS
         if keeps and node.inputs and node.inputs[0] in integer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,6 +10,7 @@ from netspec.check.shapes import CheckedGraph
 from netspec.layers.base import keras_snake_case
 from netspec.layers.catalog import CallValue
 from netspec.layers.training import canonical_loss
+from netspec.targets.base import GenerationError
 from netspec.targets.literals import py_literal
 
 _EPSILON = 1e-7  # keras.config.epsilon(): the clipping of probabilities in Keras' losses
@@ -33,6 +35,23 @@ def _call(value: Any, positional: tuple[str, ...]) -> tuple[str, dict[str, Any]]
     return keras_snake_case(str(value)), {}
 
 
+def _finite(value: Any, what: str, call: str, argument: str) -> float:
+    """A hyper-parameter as the float torch takes. Lint checks ranges; whatever reaches gen
+    unchecked (a huge integer, nan, a string) is refused with the argument named, never a
+    traceback nor a `nan` that the generated module cannot evaluate."""
+    number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    try:
+        result = None if number is None else float(number)
+    except OverflowError:
+        result = None
+    if result is None or not math.isfinite(result):
+        shown = f"{len(str(value))} digits" if isinstance(value, int) else repr(value)
+        raise GenerationError(
+            f"{what} `{call}`: `{argument}` must be a finite number for torch, got {shown}"
+        )
+    return result
+
+
 def _unsupported(what: str, shown: str, reason: str) -> Factory:
     return Factory(None, (), f"{what} `{shown}`: {reason}; write it for torch yourself")
 
@@ -41,10 +60,13 @@ def loss_factory(checked: CheckedGraph) -> Factory | None:
     spec = checked.graph.compile
     if spec is None or spec.loss is None:
         return None
-    name, options = _call(spec.loss, ())
-    name = canonical_loss(name)
+    name = canonical_loss(_call(spec.loss, ())[0])
+    positional = _LOSS_ARGS.get(name, ())
+    if isinstance(spec.loss, CallValue) and len(spec.loss.args) > len(positional):
+        return _unsupported("loss", name, "its positional arguments are not mapped to torch")
+    options = _call(spec.loss, positional)[1]
     from_logits = options.pop("from_logits", False)
-    smoothing = float(options.pop("label_smoothing", 0.0))
+    smoothing = _finite(options.pop("label_smoothing", 0.0), "loss", name, "label_smoothing")
     options.pop("name", None)
     if options.pop("reduction", "sum_over_batch_size") != "sum_over_batch_size":
         return _unsupported("loss", name, "only Keras' default reduction is generated")
@@ -53,7 +75,7 @@ def loss_factory(checked: CheckedGraph) -> Factory | None:
     if rank is None:
         return _unsupported("loss", name, "a model of several outputs needs one loss per output")
     classes_on_dim1 = rank in (1, 3)  # torch's cross-entropy wants the classes on dim 1
-    delta = options.pop("delta", 1.0)
+    delta = _finite(options.pop("delta", 1.0), "loss", name, "delta")
     if options.pop("axis", -1) != -1 or options.pop("ignore_class", None) is not None or options:
         return _unsupported("loss", name, "its arguments have no exact torch equivalent")
     doc = (
@@ -93,13 +115,21 @@ def loss_factory(checked: CheckedGraph) -> Factory | None:
     simple = {
         "mean_squared_error": "nn.MSELoss()",
         "mean_absolute_error": "nn.L1Loss()",
-        "huber": f"nn.HuberLoss(delta={float(delta)!r})",
+        "huber": f"nn.HuberLoss(delta={delta!r})",
         "poisson": f"nn.PoissonNLLLoss(log_input=False, eps={_EPSILON!r})",
     }
     if name in simple:
         return Factory(simple[name], doc)
     return _unsupported("loss", name, "no torch loss computes exactly what Keras' does")
 
+
+# Keras' positional order of the loss arguments netspec maps (the classes' constructors).
+_LOSS_ARGS = {
+    "categorical_crossentropy": ("from_logits", "label_smoothing", "axis"),
+    "sparse_categorical_crossentropy": ("from_logits", "ignore_class"),
+    "binary_crossentropy": ("from_logits", "label_smoothing", "axis"),
+    "huber": ("delta",),
+}
 
 # Keras' positional order of the optimizer arguments netspec maps.
 _OPTIMIZER_ARGS = {
@@ -139,10 +169,10 @@ def optimizer_factory(checked: CheckedGraph) -> Factory | None:
     values = {**_KERAS_DEFAULTS[name], **options}
     if not isinstance(values["learning_rate"], (int, float)):
         return _unsupported("optimizer", name, "a learning-rate schedule is not generated")
-    lr = float(values["learning_rate"])
+    lr = _finite(values["learning_rate"], "optimizer", name, "learning_rate")
     if name == "sgd":
         decay = values["weight_decay"]
-        momentum = float(values["momentum"])
+        momentum = _finite(values["momentum"], "optimizer", name, "momentum")
         if decay and momentum:
             return _unsupported(
                 "optimizer",
@@ -155,18 +185,19 @@ def optimizer_factory(checked: CheckedGraph) -> Factory | None:
         if values["nesterov"]:
             args += ", nesterov=True"
         if decay:
-            args += f", weight_decay={float(decay)!r}"
+            args += f", weight_decay={_finite(decay, 'optimizer', name, 'weight_decay')!r}"
         doc = ("Keras' SGD: the same updates as Keras' for a constant learning rate.",)
         return Factory(f"torch.optim.SGD({_PARAMETERS}, {args})", doc)
     decay = values["weight_decay"]
-    betas = (float(values["beta_1"]), float(values["beta_2"]))
-    args = f"lr={lr!r}, betas={py_literal(betas)}, eps={float(values['epsilon'])!r}"
+    betas = tuple(_finite(values[b], "optimizer", name, b) for b in ("beta_1", "beta_2"))
+    epsilon = _finite(values["epsilon"], "optimizer", name, "epsilon")
+    args = f"lr={lr!r}, betas={py_literal(betas)}, eps={epsilon!r}"
     if values["amsgrad"]:
         args += ", amsgrad=True"
     # Keras' weight decay is decoupled (variable -= lr * decay * variable): torch's AdamW.
     cls = "AdamW" if decay else "Adam"
     if decay:
-        args += f", weight_decay={float(decay)!r}"
+        args += f", weight_decay={_finite(decay, 'optimizer', name, 'weight_decay')!r}"
     shown = {"adam": "Adam", "adamw": "AdamW"}[name]
     doc = (
         f"Keras' {shown} with Keras' hyper-parameters (epsilon {values['epsilon']!r}, not torch's 1e-8).",

@@ -1,0 +1,418 @@
+"""The catalog of call values: Keras' initializers, regularizers, constraints and optimizers,
+each with its arguments in Keras' order, their kinds, defaults and ranges."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from netspec.layers.base import Arg, CallValue, LayerKind, ValueKind, keras_snake_case
+
+K = ValueKind
+
+
+class Family(enum.Enum):
+    """What a call value makes; the value is the word messages use for it."""
+
+    INITIALIZER = "initializer"
+    REGULARIZER = "regularizer"
+    CONSTRAINT = "constraint"
+    OPTIMIZER = "optimizer"
+
+
+# A check across arguments, given them all bound (defaults included): the message, or None.
+Relation = Callable[[Mapping[str, Any]], str | None]
+
+
+@dataclass(frozen=True)
+class CallKind:
+    """One entry: the spec's snake_case name, the Keras class and its constructor arguments.
+
+    `weight_ranks` is (least, most) rank of the weight it can initialize or regularize, where
+    Keras refuses others when the layer is built (orthogonal needs a matrix); None for any."""
+
+    name: str
+    keras_class: str
+    family: Family
+    args: tuple[Arg, ...] = ()
+    aliases: tuple[str, ...] = ()
+    weight_ranks: tuple[int, int | None] | None = None
+    relation: Relation | None = None
+
+    def arg(self, name: str) -> Arg | None:
+        for arg in self.args:
+            if arg.name == name:
+                return arg
+        return None
+
+
+def _number(
+    name: str, default: Any, minimum: float | None = None, below: float | None = None
+) -> Arg:
+    return Arg(name, K.FLOAT, default, minimum=minimum, below=below)
+
+
+def _optional_number(name: str, minimum: float | None = None) -> Arg:
+    return Arg(name, K.FLOAT, None, minimum=minimum, nullable=True)
+
+
+def _at_most(name: str, bound: float) -> Relation:
+    """Keras' inclusive upper bounds (Arg.below is exclusive)."""
+
+    def check(args: Mapping[str, Any]) -> str | None:
+        value = args.get(name)
+        if value is not None and value > bound:
+            return f"`{name}` must be <= {bound:g}, got {value!r}"
+        return None
+
+    return check
+
+
+def _all_of(*relations: Relation) -> Relation:
+    def check(args: Mapping[str, Any]) -> str | None:
+        for relation in relations:
+            problem = relation(args)
+            if problem:
+                return problem
+        return None
+
+    return check
+
+
+def _ordered(low: str, high: str) -> Relation:
+    def check(args: Mapping[str, Any]) -> str | None:
+        if args[low] is not None and args[high] is not None and args[low] > args[high]:
+            return f"`{low}` ({args[low]!r}) must not exceed `{high}` ({args[high]!r})"
+        return None
+
+    return check
+
+
+def _positive(name: str) -> Relation:
+    def check(args: Mapping[str, Any]) -> str | None:
+        if args[name] is not None and args[name] <= 0:
+            return f"`{name}` must be > 0, got {args[name]!r}"
+        return None
+
+    return check
+
+
+# ---- initializers (keras.initializers) -------------------------------------------------------
+
+_SEED = Arg("seed", K.INT, None, nullable=True)
+_AXES = (
+    Arg("input_axes", K.AXIS, None, nullable=True),
+    Arg("output_axes", K.AXIS, None, nullable=True),
+)
+_MATRIX_OR_MORE = (2, None)
+
+
+def _initializer(name: str, keras_class: str, *args: Arg, **extra: Any) -> CallKind:
+    return CallKind(name, keras_class, Family.INITIALIZER, args, **extra)
+
+
+def _fan_initializer(name: str, keras_class: str) -> CallKind:
+    return _initializer(name, keras_class, _SEED, *_AXES)
+
+
+def _normal(name: str, keras_class: str, **extra: Any) -> CallKind:
+    # Keras takes a negative stddev silently; torch's normal_ refuses it, and it means nothing.
+    return _initializer(
+        name, keras_class, _number("mean", 0.0), _number("stddev", 0.05, minimum=0), _SEED, **extra
+    )
+
+
+def _uniform(name: str, **extra: Any) -> CallKind:
+    return _initializer(
+        name,
+        "RandomUniform",
+        _number("minval", -0.05),
+        _number("maxval", 0.05),
+        _SEED,
+        relation=_ordered("minval", "maxval"),
+        **extra,
+    )
+
+
+INITIALIZER_CALLS: tuple[CallKind, ...] = (
+    _initializer("constant", "Constant", _number("value", 0.0)),
+    _fan_initializer("glorot_normal", "GlorotNormal"),
+    _fan_initializer("glorot_uniform", "GlorotUniform"),
+    _fan_initializer("he_normal", "HeNormal"),
+    _fan_initializer("he_uniform", "HeUniform"),
+    _initializer("identity", "Identity", _number("gain", 1.0), weight_ranks=(2, 2)),
+    _fan_initializer("lecun_normal", "LecunNormal"),
+    _fan_initializer("lecun_uniform", "LecunUniform"),
+    _initializer("ones", "Ones"),
+    _initializer(
+        "orthogonal", "Orthogonal", _number("gain", 1.0), _SEED, weight_ranks=_MATRIX_OR_MORE
+    ),
+    _normal("random_normal", "RandomNormal"),
+    _uniform("random_uniform"),
+    _normal("truncated_normal", "TruncatedNormal"),
+    _initializer(
+        "variance_scaling",
+        "VarianceScaling",
+        _number("scale", 1.0),
+        Arg("mode", K.CHOICE, "fan_in", choices=("fan_in", "fan_out", "fan_avg")),
+        Arg(
+            "distribution",
+            K.CHOICE,
+            "truncated_normal",
+            choices=("truncated_normal", "untruncated_normal", "normal", "uniform"),
+        ),
+        _SEED,
+        *_AXES,
+        relation=_positive("scale"),
+    ),
+    _initializer("zeros", "Zeros"),
+    # Keras' own short names for RandomUniform and RandomNormal.
+    _uniform("uniform"),
+    _normal("normal", "RandomNormal"),
+)
+
+# ---- regularizers (keras.regularizers): Keras refuses a negative, nan or inf factor ----------
+
+REGULARIZER_CALLS: tuple[CallKind, ...] = (
+    CallKind("l1", "L1", Family.REGULARIZER, (_number("l1", 0.01, minimum=0),)),
+    CallKind("l2", "L2", Family.REGULARIZER, (_number("l2", 0.01, minimum=0),)),
+    CallKind(
+        "l1_l2",
+        "L1L2",
+        Family.REGULARIZER,
+        (_number("l1", 0.0, minimum=0), _number("l2", 0.0, minimum=0)),
+    ),
+    CallKind(
+        "orthogonal_regularizer",
+        "OrthogonalRegularizer",
+        Family.REGULARIZER,
+        (
+            _number("factor", 0.01, minimum=0),
+            Arg("mode", K.CHOICE, "rows", choices=("rows", "columns")),
+        ),
+        weight_ranks=(2, 2),
+    ),
+)
+
+# ---- constraints (keras.constraints) ---------------------------------------------------------
+
+_AXIS = Arg("axis", K.AXIS, 0)
+
+CONSTRAINT_CALLS: tuple[CallKind, ...] = (
+    # A negative norm bound would flip the weights' sign at every step.
+    CallKind("max_norm", "MaxNorm", Family.CONSTRAINT, (_number("max_value", 2, minimum=0), _AXIS)),
+    CallKind(
+        "min_max_norm",
+        "MinMaxNorm",
+        Family.CONSTRAINT,
+        (
+            _number("min_value", 0.0, minimum=0),
+            _number("max_value", 1.0, minimum=0),
+            _number("rate", 1.0, minimum=0),
+            _AXIS,
+        ),
+        relation=_all_of(_ordered("min_value", "max_value"), _at_most("rate", 1.0)),
+    ),
+    CallKind("non_neg", "NonNeg", Family.CONSTRAINT),
+    CallKind("unit_norm", "UnitNorm", Family.CONSTRAINT, (_AXIS,)),
+)
+
+# ---- optimizers (keras.optimizers) -----------------------------------------------------------
+
+_FRACTION = {"minimum": 0, "below": 1}  # torch refuses betas and rho outside [0, 1)
+
+
+def _optimizer_tail(*, weight_decay: bool = True) -> tuple[Arg, ...]:
+    """The arguments of Keras' base optimizer, in the order every subclass repeats them."""
+    return (
+        *((_optional_number("weight_decay", minimum=0),) if weight_decay else ()),
+        _optional_number("clipnorm", minimum=0),
+        _optional_number("clipvalue", minimum=0),
+        _optional_number("global_clipnorm", minimum=0),
+        Arg("use_ema", K.BOOL, False),
+        _number("ema_momentum", 0.99, minimum=0),
+        Arg("ema_overwrite_frequency", K.INT, None, nullable=True, minimum=1),
+        _optional_number("loss_scale_factor"),
+        Arg("gradient_accumulation_steps", K.INT, None, nullable=True, minimum=2),
+        Arg("name", K.STRING, None, nullable=True),
+    )
+
+
+# Keras refuses more than one clipping argument, and an EMA momentum outside [0, 1].
+def _one_clip(args: Mapping[str, Any]) -> str | None:
+    given = [n for n in ("clipnorm", "clipvalue", "global_clipnorm") if args.get(n) is not None]
+    if len(given) > 1:
+        return f"only one of clipnorm, clipvalue and global_clipnorm can be set, got {', '.join(given)}"
+    return None
+
+
+_OPTIMIZER_RELATION = _all_of(_one_clip, _at_most("ema_momentum", 1.0))
+
+
+def _optimizer(
+    name: str,
+    keras_class: str,
+    *args: Arg,
+    weight_decay: bool = True,
+    extra: Relation | None = None,
+) -> CallKind:
+    relation = _all_of(_OPTIMIZER_RELATION, extra) if extra else _OPTIMIZER_RELATION
+    tail = _optimizer_tail(weight_decay=weight_decay)
+    return CallKind(name, keras_class, Family.OPTIMIZER, (*args, *tail), relation=relation)
+
+
+def _learning_rate(default: float) -> Arg:
+    # Keras also takes a schedule object, which a spec cannot write; a negative rate ascends.
+    return _number("learning_rate", default, minimum=0)
+
+
+_EPSILON = _number("epsilon", 1e-07, minimum=0)
+_ADAM_BETAS = (_number("beta_1", 0.9, **_FRACTION), _number("beta_2", 0.999, **_FRACTION))
+
+OPTIMIZER_CALLS: tuple[CallKind, ...] = (
+    _optimizer(
+        "adadelta", "Adadelta", _learning_rate(0.001), _number("rho", 0.95, **_FRACTION), _EPSILON
+    ),
+    _optimizer(
+        "adafactor",
+        "Adafactor",
+        _learning_rate(0.001),
+        _number("beta_2_decay", -0.8),
+        _number("epsilon_1", 1e-30, minimum=0),
+        _number("epsilon_2", 0.001, minimum=0),
+        _number("clip_threshold", 1.0, minimum=0),
+        Arg("relative_step", K.BOOL, True),
+    ),
+    _optimizer(
+        "adagrad",
+        "Adagrad",
+        _learning_rate(0.001),
+        _number("initial_accumulator_value", 0.1, minimum=0),
+        _EPSILON,
+    ),
+    _optimizer(
+        "adam", "Adam", _learning_rate(0.001), *_ADAM_BETAS, _EPSILON, Arg("amsgrad", K.BOOL, False)
+    ),
+    _optimizer(
+        "adamw",
+        "AdamW",
+        _learning_rate(0.001),
+        _number("weight_decay", 0.004, minimum=0),
+        *_ADAM_BETAS,
+        _EPSILON,
+        Arg("amsgrad", K.BOOL, False),
+        weight_decay=False,
+    ),
+    _optimizer("adamax", "Adamax", _learning_rate(0.001), *_ADAM_BETAS, _EPSILON),
+    _optimizer(
+        "ftrl",
+        "Ftrl",
+        _learning_rate(0.001),
+        _number("learning_rate_power", -0.5),
+        _number("initial_accumulator_value", 0.1, minimum=0),
+        _number("l1_regularization_strength", 0.0, minimum=0),
+        _number("l2_regularization_strength", 0.0, minimum=0),
+        _number("l2_shrinkage_regularization_strength", 0.0, minimum=0),
+        _number("beta", 0.0, minimum=0),
+        extra=_at_most("learning_rate_power", 0.0),
+    ),
+    _optimizer("lamb", "Lamb", _learning_rate(0.001), *_ADAM_BETAS, _EPSILON),
+    _optimizer(
+        "lion",
+        "Lion",
+        _learning_rate(0.001),
+        _number("beta_1", 0.9, minimum=0),
+        _number("beta_2", 0.99, **_FRACTION),
+        extra=_all_of(_positive("beta_1"), _at_most("beta_1", 1.0)),
+    ),
+    _optimizer("nadam", "Nadam", _learning_rate(0.001), *_ADAM_BETAS, _EPSILON),
+    _optimizer(
+        "rmsprop",
+        "RMSprop",
+        _learning_rate(0.001),
+        _number("rho", 0.9, **_FRACTION),
+        _number("momentum", 0.0, minimum=0),
+        _EPSILON,
+        Arg("centered", K.BOOL, False),
+        extra=_at_most("momentum", 1.0),
+    ),
+    _optimizer(
+        "sgd",
+        "SGD",
+        _learning_rate(0.01),
+        _number("momentum", 0.0, minimum=0),
+        Arg("nesterov", K.BOOL, False),
+        extra=_at_most("momentum", 1.0),
+    ),
+)
+
+ALL_CALLS: tuple[CallKind, ...] = (
+    *INITIALIZER_CALLS,
+    *REGULARIZER_CALLS,
+    *CONSTRAINT_CALLS,
+    *OPTIMIZER_CALLS,
+)
+
+_BY_NAME: dict[tuple[Family, str], CallKind] = {}
+for _call in ALL_CALLS:
+    for _name in (_call.name, *_call.aliases):
+        _BY_NAME[(_call.family, _name)] = _call
+    # A Keras class name written as a call (`HeNormal(seed=1)`) is the same entry.
+    _BY_NAME.setdefault((_call.family, keras_snake_case(_call.keras_class)), _call)
+
+
+def lookup_call(family: Family, name: str) -> CallKind | None:
+    """The entry for `name` (`he_normal`, `HeNormal`, `SGD`) in `family`, or None."""
+    for key in (name, keras_snake_case(name), name.lower()):
+        found = _BY_NAME.get((family, key))
+        if found is not None:
+            return found
+    return None
+
+
+# The weight each `<prefix>_initializer` or `<prefix>_regularizer` of the catalog makes: a
+# bias is a vector; a kernel is a matrix, or for a convolution spatial rank + 2 axes.
+_VECTOR_WEIGHTS = ("bias", "moving_mean", "moving_variance")
+_MATRIX_WEIGHTS = ("kernel", "recurrent", "embeddings", "depthwise", "pointwise")
+_NORMALIZATION_WEIGHTS = ("beta", "gamma")
+
+
+def weight_rank(kind: LayerKind, arg: Arg, args: Mapping[str, Any]) -> int | None:
+    """The rank of the weight `arg` initializes or regularizes, where the arguments fix it."""
+    prefix = arg.name.rsplit("_", 1)[0]
+    if prefix in _VECTOR_WEIGHTS:
+        return 1
+    if prefix in _MATRIX_WEIGHTS:
+        traits = kind.traits
+        if traits.window is not None and traits.spatial_rank is not None:
+            return traits.spatial_rank + 2
+        return 2
+    if prefix in _NORMALIZATION_WEIGHTS and kind.traits.normalization is not None:
+        axis = args.get("axis", -1)
+        return len(axis) if isinstance(axis, tuple) else 1
+    return None
+
+
+def weight_rank_problem(
+    kind: LayerKind, arg: Arg, value: Any, args: Mapping[str, Any]
+) -> str | None:
+    """Keras' orthogonal and identity initializers and its orthogonal regularizer work on
+    matrices only: refused on a bias here rather than when Keras builds the layer."""
+    name = value.name if isinstance(value, CallValue) else value
+    family = Family.INITIALIZER if arg.kind is K.INITIALIZER else Family.REGULARIZER
+    entry = lookup_call(family, name) if isinstance(name, str) else None
+    if entry is None or entry.weight_ranks is None:
+        return None
+    rank = weight_rank(kind, arg, args)
+    least, most = entry.weight_ranks
+    if rank is None or (rank >= least and (most is None or rank <= most)):
+        return None
+    wanted = f"rank {least}" if least == most else f"rank {least} or more"
+    weight = arg.name.rsplit("_", 1)[0]
+    shape = "a vector" if rank == 1 else f"rank {rank}"
+    return (
+        f"{entry.name} cannot be the `{arg.name}` of {kind.name}: Keras needs a weight of "
+        f"{wanted}, and its {weight} weight is {shape}"
+    )

@@ -1,0 +1,163 @@
+"""Call values (initializers, regularizers, constraints, optimizers): every catalog entry against
+its real Keras constructor, and each bad argument at its code, line and column."""
+
+from __future__ import annotations
+
+import inspect
+import os
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import netspec
+from netspec import codes
+from netspec.layers.base import CallValue
+from netspec.layers.calls import ALL_CALLS, CallKind, Family, lookup_call
+from netspec.layers.common import CONSTRAINTS, INITIALIZERS, REGULARIZERS
+from netspec.layers.resolve import BindError, ValueProblem, bind, check_call_value
+from netspec.layers.training import OPTIMIZERS
+
+_MODULES = {
+    Family.INITIALIZER: "initializers",
+    Family.REGULARIZER: "regularizers",
+    Family.CONSTRAINT: "constraints",
+    Family.OPTIMIZER: "optimizers",
+}
+
+
+def described(name: str, default: Any) -> tuple[str, str, Any]:
+    # The type too: 2 == 2.0, but the generated code and the docs show the literal.
+    return (name, type(default).__name__, default)
+
+
+@pytest.mark.parametrize("entry", ALL_CALLS, ids=lambda entry: entry.name)
+def test_entry_is_the_keras_constructor(entry: CallKind) -> None:
+    keras = pytest.importorskip("keras")
+    cls = getattr(getattr(keras, _MODULES[entry.family]), entry.keras_class)
+    params = [
+        p
+        for p in inspect.signature(cls.__init__).parameters.values()
+        if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
+    assert [described(a.name, a.default) for a in entry.args] == [
+        described(p.name, p.default) for p in params
+    ]
+
+
+@pytest.mark.parametrize(
+    ("family", "names"),
+    [
+        (Family.INITIALIZER, INITIALIZERS),
+        (Family.REGULARIZER, REGULARIZERS),
+        (Family.CONSTRAINT, CONSTRAINTS),
+        (Family.OPTIMIZER, OPTIMIZERS),
+    ],
+)
+def test_every_accepted_name_has_an_entry(family: Family, names: tuple[str, ...]) -> None:
+    assert [n for n in names if lookup_call(family, n) is None] == []
+
+
+def _spec(line: str) -> str:
+    return "model m {\n    input [8]\n    " + line + "\n}\n"
+
+
+HUGE = "1" + "0" * 320  # past the largest float: float(HUGE) raises OverflowError
+
+# (id, layer line, code, column, a fragment of the message); the line is always 3.
+CASES = [
+    ("huge-int-for-float", f"dropout({HUGE})", "NS007", 13, "321 digits"),
+    ("huge-int-in-arithmetic", f"dense({HUGE} * 2)", "NS007", 11, "321 digits"),
+    ("huge-int-in-call", f"dense(4, kernel_regularizer=l1({HUGE}))", "NS007", 33, "out of range"),
+    ("string-for-constant", 'dense(4, kernel_initializer=constant("x"))', "NS006", 33, "must be a number"),
+    ("string-for-l2", 'dense(4, kernel_regularizer=l2("x"))', "NS006", 33, "must be a number"),
+    ("word-nan", "dense(4, kernel_initializer=constant(nan))", "NS006", 33, "got nan"),
+    ("inf-constant", "dense(4, kernel_initializer=constant(1e999))", "NS007", 33, "out of range: inf"),
+    ("negative-l2", "dense(4, kernel_regularizer=l2(-0.1))", "NS007", 33, ">= 0"),
+    ("negative-stddev", "dense(4, kernel_initializer=random_normal(stddev=-1.0))", "NS007", 33, ">= 0"),
+    ("unknown-keyword", "dense(4, kernel_initializer=random_normal(bogus=1))", "NS003", 14, "no argument `bogus`"),
+    ("misspelt-keyword", "dense(4, kernel_initializer=random_normal(stdev=0.1))", "NS003", 14, "did you mean `stddev`"),
+    ("too-many-positional", "dense(4, kernel_initializer=constant(1.0, 2.0))", "NS003", 14, "at most 1 positional"),
+    ("duplicate-keyword", "dense(4, kernel_initializer=constant(1.0, value=2.0))", "NS004", 14, "given twice"),
+    ("unknown-option", "dense(4, kernel_initializer=variance_scaling(mode=fan_ni))", "NS002", 33, "did you mean `fan_in`"),
+    ("scale-zero", "dense(4, kernel_initializer=variance_scaling(0.0))", "NS007", 33, "> 0"),
+    ("minval-above-maxval", "dense(4, kernel_initializer=random_uniform(1.0, 0.0))", "NS007", 33, "must not exceed"),
+    ("rate-above-one", "dense(4, kernel_constraint=min_max_norm(rate=2.0))", "NS007", 32, "<= 1"),
+    ("orthogonal-bias", "dense(4, bias_initializer=orthogonal)", "NS102", 31, "bias weight is a vector"),
+    ("orthogonal-bias-call", "dense(4, bias_initializer=orthogonal(seed=1))", "NS102", 31, "rank 2 or more"),
+    ("identity-conv-kernel", "conv1d(4, 3, kernel_initializer=identity)", "NS102", 37, "rank 3"),
+    ("orthogonal-regularizer-bias", "dense(4, bias_regularizer=orthogonal_regularizer)", "NS102", 31, "vector"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("line", "code", "column", "fragment"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_bad_call_argument(line: str, code: str, column: int, fragment: str) -> None:
+    found = [
+        (d.code, d.span.line, d.span.column, d.message) for d in netspec.lint_source(_spec(line))
+    ]
+    assert [f[:3] for f in found] == [(code, 3, column)], found
+    assert fragment in found[0][3]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "dense(4, kernel_initializer=orthogonal, bias_initializer=constant(0.1))",
+        "dense(4, kernel_initializer=HeNormal(seed=1), kernel_regularizer=l1_l2(0.01, l2=0.02))",
+        "dense(4, kernel_initializer=variance_scaling(2.0, fan_avg, uniform, 7))",
+        "dense(4, kernel_constraint=max_norm(3), bias_constraint=non_neg)",
+        "dense(4, kernel_initializer=identity(gain=0.5), kernel_regularizer=orthogonal_regularizer(0.1, columns))",
+    ],
+)
+def test_good_call_values_lint_clean(line: str) -> None:
+    assert netspec.lint_source(_spec(line)) == []
+
+
+def test_huge_integer_through_python_binding_is_a_problem_not_an_overflow() -> None:
+    with pytest.raises(BindError) as caught:
+        bind("dropout", 10**400)
+    assert [p.code for p in caught.value.problems] == [codes.VALUE_OUT_OF_RANGE]
+
+
+@pytest.mark.parametrize(
+    ("call", "code", "inner"),
+    [
+        (CallValue("adam", (), (("learning_rate", float("inf")),)), codes.VALUE_OUT_OF_RANGE, "learning_rate"),
+        (CallValue("sgd", (0.1,), (("momentum", 1.5),)), codes.VALUE_OUT_OF_RANGE, None),
+        (CallValue("sgd", (0.1,), (("momentum", -0.5),)), codes.VALUE_OUT_OF_RANGE, "momentum"),
+        (CallValue("SGD", (10**400,)), codes.VALUE_OUT_OF_RANGE, 0),
+        (CallValue("adam", ("fast",)), codes.WRONG_TYPE, 0),
+        (CallValue("adam", (), (("beta_1", 1.0),)), codes.VALUE_OUT_OF_RANGE, "beta_1"),
+        (CallValue("rmsprop", (), (("bogus", 1),)), codes.UNKNOWN_ARGUMENT, "bogus"),
+        (CallValue("adam", (), (("clipnorm", 1.0), ("clipvalue", 1.0))), codes.VALUE_OUT_OF_RANGE, None),
+    ],
+)  # fmt: skip
+def test_optimizer_arguments(call: CallValue, code: str, inner: int | str | None) -> None:
+    with pytest.raises(ValueProblem) as caught:
+        check_call_value(Family.OPTIMIZER, call, "`optimizer` of compile")
+    assert (caught.value.code, caught.value.inner) == (code, inner)
+
+
+def test_good_optimizer_binds_with_keras_defaults() -> None:
+    bound = check_call_value(
+        Family.OPTIMIZER, CallValue("sgd", (0.1,), (("momentum", 0.9),)), "`optimizer` of compile"
+    )
+    assert (bound["learning_rate"], bound["momentum"], bound["nesterov"]) == (0.1, 0.9, False)
+
+
+def test_relu_capped_at_zero_is_what_keras_builds() -> None:
+    """Keras' ReLU takes max_value=0 (it refuses only a negative one) and outputs zeros, so lint
+    accepts `relu(0.0)`; a target that cannot render it must say so (torch's Hardtanh cannot)."""
+    keras = pytest.importorskip("keras")
+    import numpy as np
+
+    assert netspec.lint_source(_spec("relu(0.0)")) == []
+    layer = keras.layers.ReLU(max_value=0.0)
+    out = keras.ops.convert_to_numpy(layer(np.array([[-1.0, 0.5, 2.0]], dtype="float32")))
+    assert out.tolist() == [[0.0, 0.0, 0.0]]
+    with pytest.raises(ValueError):
+        keras.layers.ReLU(max_value=-1.0)
+    assert [d.code for d in netspec.lint_source(_spec("relu(-1.0)"))] == ["NS007"]
