@@ -13,6 +13,11 @@ from netspec.resources import resource_dir
 
 MAX_BRACKET_DEPTH = 64  # ( [ nesting
 MAX_BRACE_DEPTH = 32  # { } nesting: repeat inside repeat inside block ...
+# What a file may hold, counted while lexing so that parsing stops at the limit rather than
+# building the tree of a file far over it. A statement or a `->` link makes at most one layer
+# written out: 30,000 allows one model at the 20,000-layer limit with room for its bindings.
+MAX_STATEMENTS = 30_000
+MAX_TOKENS = 300_000
 
 _OPENERS = {"LPAR", "LSQB"}
 _CLOSERS = {"RPAR", "RSQB"}
@@ -23,8 +28,14 @@ def grammar_path() -> Path:
     return resource_dir("grammar", "netspec.lark") / "netspec.lark"
 
 
+class ReadingLimit(LimitExceeded):
+    """A limit on the text as it is read (its size, a line, its statements): NS016 before any
+    tree is built. The nesting limits stay syntax errors (NS001)."""
+
+
 class _PostLexer:
-    """Drops statement separators inside brackets and bounds the nesting depth.
+    """Drops statement separators inside brackets and bounds the nesting depth, the statements
+    and the tokens of a file.
 
     It never looks ahead: the contextual lexer lexes each token in the parser's current state.
     """
@@ -34,11 +45,24 @@ class _PostLexer:
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         brackets = 0
         braces = 0
-        for token in stream:
+        statements = 0
+        for count, token in enumerate(stream, start=1):
+            if count > MAX_TOKENS:
+                raise ReadingLimit(
+                    f"the file has more than {MAX_TOKENS:,} tokens (the limit per file)",
+                    token_span(token),
+                )
             kind = token.type
-            if kind == "_SEP":
-                if brackets:
+            if kind == "_SEP" or kind == "ARROW":
+                if brackets and kind == "_SEP":
                     continue
+                statements += 1
+                if statements > MAX_STATEMENTS:
+                    raise ReadingLimit(
+                        f"the file has more than {MAX_STATEMENTS:,} statements and `->` links "
+                        "(the limit per file)",
+                        _arrow_span(token) if kind == "ARROW" else token_span(token),
+                    )
             elif kind in _OPENERS:
                 brackets += 1
                 if brackets > MAX_BRACKET_DEPTH:
@@ -66,6 +90,19 @@ def token_span(token: Token) -> Span:
         token.end_column or (token.column or 1) + 1,
         token.start_pos or 0,
         token.end_pos or 0,
+    )
+
+
+def _arrow_span(token: Token) -> Span:
+    """The `->` alone: an ARROW token starts with the line ends before it."""
+    span = token_span(token)
+    return Span(
+        span.end_line,
+        span.end_column - 2,
+        span.end_line,
+        span.end_column,
+        span.end_pos - 2,
+        span.end_pos,
     )
 
 

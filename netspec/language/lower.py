@@ -65,6 +65,14 @@ def lower(module: S.Module, sink: DiagnosticSink | None = None) -> Program:
     return Program(module.path, module.text, graphs, sink.items)
 
 
+def _keyword(span: Span, keyword: str) -> Span:
+    """The place of the keyword that starts a statement, for a diagnostic about the whole of it."""
+    end = span.column + len(keyword)
+    return Span(
+        span.line, span.column, span.line, end, span.start_pos, span.start_pos + len(keyword)
+    )
+
+
 def _check_block_params(block: S.Block, sink: DiagnosticSink) -> None:
     names: set[str] = set()
     for param in block.params:
@@ -190,9 +198,12 @@ class _ModelLowering:
 
     def compile(self, stmt: S.Compile, frame: Frame, is_model: bool) -> None:
         if not is_model:
+            # A block body is lowered with its input in the frame; a repeat or for body of the
+            # model itself has none.
+            where = "a block" if frame.block_input is not None else "a repeat or for body"
             self.error(
                 codes.MISPLACED_STATEMENT,
-                "`compile` belongs in a model, not in a block",
+                f"`compile` belongs in a model's own body, not in {where}",
                 stmt.span,
                 frame,
             )
@@ -287,8 +298,13 @@ class _ModelLowering:
                 f"repeat count {count:,} exceeds the limit of {MAX_REPEAT:,}", stmt.count.span
             )
         later = bound_names(stmt.body)
-        for _ in range(count):
-            current = self.body(stmt.body, Scope(parent=scope, later=later), frame, current)
+        self.builder.enter(_keyword(stmt.span, "repeat"))
+        try:
+            for _ in range(count):
+                self.builder.charge(stmt.span)
+                current = self.body(stmt.body, Scope(parent=scope, later=later), frame, current)
+        finally:
+            self.builder.leave()
         return current
 
     def loop(self, stmt: S.For, scope: Scope, frame: Frame, current: TensorRef | None):
@@ -310,10 +326,15 @@ class _ModelLowering:
                 f"`for` over {len(values):,} values exceeds {MAX_REPEAT:,}", stmt.values.span
             )
         later = bound_names(stmt.body)
-        for item in values:
-            env = {**frame.env, stmt.var: item}
-            inner = Frame(env, frame.origin, frame.block_input, frame.stack)
-            current = self.body(stmt.body, Scope(parent=scope, later=later), inner, current)
+        self.builder.enter(_keyword(stmt.span, "for"))
+        try:
+            for item in values:
+                self.builder.charge(stmt.span)
+                env = {**frame.env, stmt.var: item}
+                inner = Frame(env, frame.origin, frame.block_input, frame.stack)
+                current = self.body(stmt.body, Scope(parent=scope, later=later), inner, current)
+        finally:
+            self.builder.leave()
         return current
 
     # ---- chains ---------------------------------------------------------------------------

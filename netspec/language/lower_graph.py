@@ -15,6 +15,13 @@ from netspec.layers.catalog import LayerKind
 from netspec.layers.resolve import suggestion
 
 MAX_NODES = 20_000  # per model
+# Passes of repeat and for bodies plus block expansions, per model, counted together so that
+# nesting cannot multiply the per-statement limits (10,000 passes, 32 blocks deep) past it.
+MAX_EXPANSIONS = 100_000
+# The text of those bodies, counted once per pass: a short repeat of a long body (a list of
+# thousands of values evaluated at every pass) is as costly as many passes. A model may expand
+# to as much text as a file may hold.
+MAX_EXPANDED_CHARS = 4 * 1024 * 1024
 
 
 class GraphBuilder:
@@ -28,6 +35,13 @@ class GraphBuilder:
         self.used: set[int] = set()
         # Names used before their binding (NS009): the binding then counts as used.
         self.early_uses: set[str] = set()
+        self.expansions = 0
+        self.expanded_chars = 0
+        # The repeats, loops and block uses being expanded, outermost first: the budget's
+        # diagnostic points at the outermost, the statement that has to change.
+        self.expanding: list[Span] = []
+        # (code, place, message) already reported: a body expanded many times reports once.
+        self.reported: set[tuple[str, Span, str]] = set()
 
     def mark_used(self, ref: TensorRef | None) -> None:
         if ref is not None and ref.node is not None:
@@ -61,6 +75,30 @@ class GraphBuilder:
         known = [n for s in scopes(scope) for n in s.names]
         message = f"unknown name `{word.name}`" + suggestion(word.name, known)
         self.error(codes.UNKNOWN_NAME, message, word.span, frame)
+
+    def enter(self, span: Span) -> None:
+        """A repeat, loop or block use at `span` starts expanding; `leave` when it is done.
+        (Plain calls, not a context manager: they run once per expansion, 100,000 times.)"""
+        self.expanding.append(span)
+
+    def leave(self) -> None:
+        self.expanding.pop()
+
+    def charge(self, body: Span) -> None:
+        """One pass of a body or one block expansion against the model's budget."""
+        self.expansions += 1
+        self.expanded_chars += max(body.end_pos - body.start_pos, 1)
+        if self.expansions > MAX_EXPANSIONS:
+            what = f"more than {MAX_EXPANSIONS:,} times"
+        elif self.expanded_chars > MAX_EXPANDED_CHARS:
+            what = f"into more than {MAX_EXPANDED_CHARS:,} characters of statements"
+        else:
+            return
+        raise LimitExceeded(
+            f"model {self.model.name} expands repeat and for bodies and blocks {what} "
+            "(the limit per model)",
+            self.expanding[0],
+        )
 
     def add_node(
         self,
@@ -105,4 +143,8 @@ class GraphBuilder:
     def error(
         self, code: str, message: str, span: Span, frame: Frame, help: str | None = None
     ) -> None:
+        key = (code, span, message)
+        if key in self.reported:
+            return
+        self.reported.add(key)
         self.sink.error(code, message, span, notes=block_notes(frame.origin), help=help)

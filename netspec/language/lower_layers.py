@@ -244,7 +244,12 @@ class LayerLowering:
         use = BlockUse(block.name, term.span)
         inner = Frame(env, (*frame.origin, use), value, (*frame.stack, block.name))
         block_scope = Scope(later=bound_names(block.body))
-        result = self.body(block.body, block_scope, inner, value)
+        self.builder.enter(term.span)
+        try:
+            self.builder.charge(block.span)
+            result = self.body(block.body, block_scope, inner, value)
+        finally:
+            self.builder.leave()
         return result if result is not None else value
 
     def input_term(self, term: S.InputExpr, frame: Frame) -> TensorRef:

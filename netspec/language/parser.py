@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import gc
+
 from lark import Token, v_args
 from lark.exceptions import UnexpectedInput, VisitError
 from lark.visitors import Transformer_NonRecursive
 
-from netspec.diagnostics import Diagnostic, LimitExceeded, Span
+from netspec import codes
+from netspec.diagnostics import Diagnostic, LimitExceeded, Severity, Span
 from netspec.language import syntax as S
-from netspec.language.grammar import lark_parser, token_span
+from netspec.language.grammar import ReadingLimit, lark_parser, token_span
 from netspec.language.syntax_errors import ns001, syntax_diagnostic
 
 MAX_EXPRESSION_DEPTH = 64  # operators and nested values within one value
 MAX_SOURCE_CHARS = 4 * 1024 * 1024
+MAX_LINE_CHARS = 100_000  # the lexer's regular expressions slow down on longer lines
 MAX_INT_DIGITS = 4000  # Python refuses to convert longer ones; shorter are NS007 later
 
 _WORD_LITERALS = {"true": True, "True": True, "false": False, "False": False}
@@ -179,7 +183,7 @@ def _unescape(text: str) -> str:
 
 
 class ParseError(Exception):
-    """Bad syntax: carries the one NS001 diagnostic."""
+    """Bad syntax (NS001) or a text over a reading limit (NS016): carries the one diagnostic."""
 
     def __init__(self, diagnostic: Diagnostic) -> None:
         super().__init__(diagnostic.message)
@@ -187,7 +191,8 @@ class ParseError(Exception):
 
 
 def parse(text: str, path: str = "<stdin>") -> S.Module:
-    """Parse netspec source into a Module. Raises ParseError carrying one NS001 diagnostic."""
+    """Parse netspec source into a Module. Raises ParseError carrying one diagnostic: NS001 for
+    bad syntax, NS016 for a line, statement count or token count over its limit."""
     if len(text) > MAX_SOURCE_CHARS:
         raise ParseError(
             ns001(
@@ -198,7 +203,10 @@ def parse(text: str, path: str = "<stdin>") -> S.Module:
             )
         )
     try:
-        definitions = _ASTBuilder().transform(lark_parser().parse(text))
+        _check_lines(text)
+        definitions = _build_tree(text)
+    except ReadingLimit as exc:
+        raise ParseError(_limit_diagnostic(path, exc)) from None
     except VisitError as exc:
         if isinstance(exc.orig_exc, LimitExceeded):
             raise ParseError(ns001(path, exc.orig_exc.message, exc.orig_exc.span)) from None
@@ -210,3 +218,36 @@ def parse(text: str, path: str = "<stdin>") -> S.Module:
     except RecursionError:  # pragma: no cover - the depth limits above should prevent it
         raise ParseError(ns001(path, "spec nested too deeply", Span(1, 1, 1, 2))) from None
     return S.Module(path, text, definitions or ())
+
+
+def _build_tree(text: str) -> tuple:
+    """The definitions of the text. The cyclic garbage collector is paused meanwhile: the parse
+    makes hundreds of thousands of objects and no cycles, and the collections it would trigger
+    over a growing heap took more than half the time of a large file."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _ASTBuilder().transform(lark_parser().parse(text))
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _check_lines(text: str) -> None:
+    """Refuse a line over MAX_LINE_CHARS before the lexer spends its time on it."""
+    if len(text) <= MAX_LINE_CHARS:
+        return
+    lengths = [len(line) for line in text.split("\n")]
+    if max(lengths) <= MAX_LINE_CHARS:
+        return
+    number = next(n for n, length in enumerate(lengths) if length > MAX_LINE_CHARS)
+    start = sum(lengths[:number]) + number  # the newlines before it
+    raise ReadingLimit(
+        f"line {number + 1} has {lengths[number]:,} characters; netspec reads lines of up to "
+        f"{MAX_LINE_CHARS:,}",
+        Span(number + 1, 1, number + 1, 2, start, start + 1),
+    )
+
+
+def _limit_diagnostic(path: str, exc: LimitExceeded) -> Diagnostic:
+    return Diagnostic(codes.LIMIT_EXCEEDED, Severity.ERROR, exc.message, exc.span, (), None, path)
