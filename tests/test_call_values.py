@@ -161,3 +161,24 @@ def test_relu_capped_at_zero_is_what_keras_builds() -> None:
     with pytest.raises(ValueError):
         keras.layers.ReLU(max_value=-1.0)
     assert [d.code for d in netspec.lint_source(_spec("relu(-1.0)"))] == ["NS007"]
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "code"),
+    [
+        ("sgd(learning_rate=-1)", "NS007"),
+        ("sgd(momentum=2.0)", "NS007"),
+        ("adam(bogus=1)", "NS003"),
+        ("adam(learning_rate=1e999)", "NS007"),
+        ('rmsprop(rho="x")', "NS006"),
+    ],
+)
+def test_compile_checks_the_optimizers_arguments(optimizer: str, code: str) -> None:
+    spec = f"model m {{\n    input [2]\n    dense(1)\n    compile(loss=mse, optimizer={optimizer})\n}}\n"
+    found = [(d.code, d.span.line, d.span.column) for d in netspec.lint_source(spec, "m.ns")]
+    assert found == [(code, 4, 33)]
+
+
+def test_compile_accepts_a_good_optimizer() -> None:
+    spec = "model m {\n    input [2]\n    dense(1)\n    compile(loss=mse, optimizer=sgd(0.1, momentum=0.9))\n}\n"
+    assert netspec.lint_source(spec, "m.ns") == []

@@ -15,7 +15,8 @@ from netspec.language.lower_layers import LayerLowering
 from netspec.language.names import camel_case, class_problem
 from netspec.language.scope import Frame, Scope, bound_names
 from netspec.layers import catalog
-from netspec.layers.resolve import suggestion
+from netspec.layers.calls import Family
+from netspec.layers.resolve import ValueProblem, check_call_value, suggestion
 from netspec.layers.training import LOSSES, METRICS, OPTIMIZERS, canonical_loss
 
 MAX_REPEAT = 10_000
@@ -262,6 +263,8 @@ class _ModelLowering:
                 continue
             canonical = canonical_loss(name) if key in ("loss", "metrics") else name.lower()
             if canonical in known or name in known:
+                if key == "optimizer" and isinstance(item, catalog.CallValue):
+                    self.check_optimizer(item, span, frame)
                 continue
             self.error(
                 codes.UNKNOWN_NAME,
@@ -270,6 +273,13 @@ class _ModelLowering:
                 span,
                 frame,
             )
+
+    def check_optimizer(self, value: catalog.CallValue, span: Span, frame: Frame) -> None:
+        """`sgd(learning_rate=-1)`: an optimizer's arguments against its Keras constructor."""
+        try:
+            check_call_value(Family.OPTIMIZER, value, "`optimizer` of compile")
+        except ValueProblem as exc:
+            self.error(exc.code, exc.message, span, frame, help=exc.help)
 
     def repeat(self, stmt: S.Repeat, scope: Scope, frame: Frame, current: TensorRef | None):
         try:

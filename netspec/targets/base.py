@@ -101,4 +101,3 @@ def format_python(source: str) -> str:
         return black.format_str(source, mode=black.Mode())
     except black.InvalidInput as exc:  # a template bug: never write broken code
         raise GenerationError(f"internal error: generated code does not parse: {exc}") from None
-
