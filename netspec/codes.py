@@ -28,7 +28,7 @@ DUPLICATE_LAYER_NAME = "NS014"  # Two layers with one name.
 DUPLICATE_DEFINITION = "NS015"  # Two definitions with one name.
 LIMIT_EXCEEDED = "NS016"  # A size limit exceeded.
 MISPLACED_STATEMENT = "NS018"  # A statement where it does not belong.
-UNUSED_NOQA = "NS019"  # A `# noqa` directive that silences nothing.
+UNUSED_NOQA = "NS019"  # A noqa directive that silences nothing.
 UNUSABLE_NAME = "NS020"  # A name that generated code cannot use.
 WINDOW_TOO_LARGE = "NS101"  # A window larger than its input, or a dimension that becomes 0 or less.
 INCOMPATIBLE_INPUT = "NS102"  # A layer's input or arguments do not fit it.
@@ -174,7 +174,7 @@ _CORE: tuple[CodeInfo, ...] = (
         "Move or remove the statement.",
     ),
     CodeInfo(
-        UNUSED_NOQA, "unused-noqa", _W, "A `# noqa` directive that silences nothing.",
+        UNUSED_NOQA, "unused-noqa", _W, "A noqa directive that silences nothing.",
         "A `# noqa` comment (or a file-level `# netspec: noqa`) names codes that are not reported "
         "there: the problem was fixed, the code is not selected, or the code is unknown. A stale "
         "suppression would hide a future problem.",
