@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -148,7 +149,7 @@ class LayerKind:
     def linearity(self) -> Linearity:
         return self.traits.linearity
 
-    @property
+    @functools.cached_property
     def auto_name(self) -> str:
         """The prefix Keras gives an unnamed layer of this class (`MaxPooling2D` -> `max_pooling2d`)."""
         return keras_snake_case(self.keras_class)

@@ -140,14 +140,31 @@ def bind_arguments(
                 )
             )
     resolved = {a.name: given[a.name] if a.name in given else _default(kind, a) for a in params}
-    for index, arg in enumerate(kind.args):
-        reported = any(p.keyword == arg.name or p.position == index for p in problems)
-        if arg.name in given and arg.kind in (K.INITIALIZER, K.REGULARIZER) and not reported:
-            problem = weight_rank_problem(kind, arg, given[arg.name], resolved)
-            if problem is not None:
-                at = {"keyword": arg.name} if arg.name in dict(keywords) else {"position": index}
-                problems.append(ArgumentProblem(codes.INCOMPATIBLE_INPUT, problem, **at))
+    for index, arg in _weight_call_args(kind):
+        if arg.name not in given:
+            continue
+        if any(p.keyword == arg.name or p.position == index for p in problems):
+            continue
+        problem = weight_rank_problem(kind, arg, given[arg.name], resolved)
+        if problem is not None:
+            named = any(key == arg.name for key, _ in keywords)
+            at = {"keyword": arg.name} if named else {"position": index}
+            problems.append(ArgumentProblem(codes.INCOMPATIBLE_INPUT, problem, **at))
     return resolved, frozenset(given), problems
+
+
+# Arguments whose call value makes or constrains a weight of a given rank (orthogonal: 2-D+).
+_WEIGHT_CALLS = (K.INITIALIZER, K.REGULARIZER)
+_WEIGHT_CALL_ARGS: dict[str, tuple[tuple[int, Arg], ...]] = {}
+
+
+def _weight_call_args(kind: LayerKind) -> tuple[tuple[int, Arg], ...]:
+    """(position, argument) of `kind`'s initializer and regularizer arguments, found once."""
+    found = _WEIGHT_CALL_ARGS.get(kind.name)
+    if found is None:
+        found = tuple((i, a) for i, a in enumerate(kind.args) if a.kind in _WEIGHT_CALLS)
+        _WEIGHT_CALL_ARGS[kind.name] = found
+    return found
 
 
 def _default(kind: LayerKind, arg: Arg) -> Any:
