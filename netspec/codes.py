@@ -163,8 +163,8 @@ _CORE: tuple[CodeInfo, ...] = (
         LIMIT_EXCEEDED, "limit-exceeded", _E, "A size limit exceeded.",
         "The spec asks for more than netspec builds: a line over 100,000 characters, a file of "
         "more than 30,000 statements or 300,000 tokens, `repeat` or `for` over 10,000 passes, "
-        "more than 100,000 body passes and block expansions in a model however they nest, more "
-        "than 20,000 layers in a model, or blocks nested over 32 deep.",
+        "more than 100,000 body passes and block expansions in a file however they nest, more "
+        "than 20,000 layers in a model or 40,000 in a file, or blocks nested over 32 deep.",
         "Make the spec smaller.",
     ),
     CodeInfo(

@@ -202,7 +202,7 @@ def test_a_selection_flag_naming_no_code_is_a_usage_error(
     spec.write_text("model m {\n    dense(1)\n}\n", encoding="utf-8")
     assert main(["lint", str(spec), f"{flag}={value}"]) == 2
     err = capsys.readouterr().err
-    assert f"{flag} {value!r} names no code" in err
+    assert f"{flag}: {value!r} names no code" in err
 
 
 def test_a_selection_with_a_trailing_comma_still_selects(tmp_path: Path) -> None:

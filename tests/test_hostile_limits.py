@@ -190,3 +190,33 @@ def test_tokens_are_counted_while_reading(monkeypatch: pytest.MonkeyPatch) -> No
 def test_the_real_statement_limit_allows_a_model_at_the_layer_limit() -> None:
     assert grammar.MAX_STATEMENTS > 20_000
     assert grammar.MAX_TOKENS >= 10 * grammar.MAX_STATEMENTS
+
+
+# ---- the budget is the file's: many models do not multiply it ------------------------------
+
+
+def test_many_models_share_one_expansion_budget() -> None:
+    model = "model m{j} {{\n    input [4]\n    repeat 10000 {{\n        repeat 9 {{\n        }}\n    }}\n    dense(2)\n}}\n"
+    text = "".join(model.format(j=j) for j in range(200))
+    found = [d for d in timed_lint(text, 5.0) if d.code == codes.LIMIT_EXCEEDED]
+    # The first model's 100,000 passes fit; the second passes the file's limit at its repeat.
+    assert (found[0].span.line, found[0].span.column) == (11, 5)
+    assert "in this file" in found[0].message and "m1" in found[0].message
+
+
+def test_the_layers_of_a_file_are_limited_together() -> None:
+    model = "model m{j} {{\n    input [4]\n    repeat 9990 {{\n        dense(4, relu)\n        batch_norm\n    }}\n}}\n"
+    text = "".join(model.format(j=j) for j in range(3))
+    found = [d for d in lint_source(text, "hostile.ns") if d.code == codes.LIMIT_EXCEEDED]
+    assert len(found) == 1 and "40,000 layers" in found[0].message and "m2" in found[0].message
+
+
+def test_a_long_tuple_is_not_described_in_full_at_every_pass() -> None:
+    values = ", ".join(str(i) for i in range(10_000))
+    text = (
+        "block b(xs) {\n    for i in xs {\n        for j in xs {\n            dense(xs)\n"
+        f"        }}\n    }}\n}}\nmodel m {{\n    input [4]\n    b([{values}])\n}}\n"
+    )
+    diagnostics = timed_lint(text, 5.0)
+    shown = [d.message for d in diagnostics if d.code == codes.WRONG_TYPE]
+    assert shown and all(len(message) < 400 for message in shown)

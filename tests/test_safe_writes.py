@@ -276,3 +276,51 @@ def test_a_folder_that_fails_to_list_is_reported_and_skipped(tmp_path, capsys, m
     # The folder named on the command line itself: an error, as an unreadable file is.
     assert main(["lint", str(locked)]) == 2
     assert f"{locked}: cannot read: Permission denied" in capsys.readouterr().err
+
+
+def test_an_output_checked_out_with_crlf_line_ends_is_current(tmp_path, capsys) -> None:
+    """git's autocrlf writes the committed output with CRLF: the same text, not stale."""
+    source, out = spec(tmp_path), tmp_path / "seed_keras.py"
+    assert gen(source, out) == 0
+    out.write_bytes(out.read_bytes().replace(b"\n", b"\r\n"))
+    crlf = out.read_bytes()
+    assert gen(source, out, "--check") == 0
+    assert gen(source, out) == 0  # "unchanged": the file keeps its line ends
+    assert out.read_bytes() == crlf
+    assert "unchanged" in capsys.readouterr().err
+
+
+def test_gen_refuses_to_write_over_the_spec_it_reads_from_stdin(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    source = spec(tmp_path)
+    before = source.read_bytes()
+    with open(source, "rb") as stdin:
+        run = subprocess.run(
+            [sys.executable, "-m", "netspec", "gen", "-", "-t", "keras", "-o", str(source)],
+            stdin=stdin,
+            capture_output=True,
+            text=True,
+        )
+    assert run.returncode == 2
+    assert "on standard input itself" in run.stderr
+    assert source.read_bytes() == before
+
+
+def test_an_empty_selector_in_pyproject_is_a_configuration_error(tmp_path, capsys) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.netspec]\nselect = [""]\n')
+    source = spec(tmp_path, "model m {\n    input [2]\n    dense(1, bogus=1)\n}\n")
+    assert main(["lint", str(source)]) == 2
+    assert "names no code" in capsys.readouterr().err
+
+
+def test_an_oversized_spec_is_refused_without_being_read_whole(tmp_path, capsys) -> None:
+    from netspec.app.files import MAX_SOURCE_BYTES
+
+    big = tmp_path / "big.ns"
+    with open(big, "wb") as handle:
+        handle.truncate(MAX_SOURCE_BYTES + 10)  # sparse: no disk used
+    assert main(["lint", "--format", "concise", str(big)]) == 1
+    out = capsys.readouterr().out
+    assert f"{big}:1:1: NS001 file is over" in out

@@ -78,20 +78,10 @@ def configure_lint(parser: argparse.ArgumentParser) -> None:
 def selection_overrides(args: argparse.Namespace) -> SelectionLayer:
     """The command line's --select, --extend-select and --ignore as the last selection layer."""
     return SelectionLayer(
-        select=None if args.select is None else _flag_selectors(args.select, "--select"),
-        extend_select=_flag_selectors(args.extend_select or [], "--extend-select"),
-        ignore=_flag_selectors(args.ignore or [], "--ignore"),
+        select=None if args.select is None else parse_selectors(args.select, "--select"),
+        extend_select=parse_selectors(args.extend_select or [], "--extend-select"),
+        ignore=parse_selectors(args.ignore or [], "--ignore"),
     )
-
-
-def _flag_selectors(values: list[str], flag: str) -> tuple[str, ...]:
-    """The selectors of a repeated flag. A value naming no code (`--select ""`, an unset shell
-    variable) is refused as ruff refuses it: `--select ""` would otherwise select nothing and
-    pass every file."""
-    for value in values:
-        if not parse_selectors([value], flag):
-            raise ConfigError(f"{flag} {value!r} names no code (use ALL, NS, NS2, NS201, ...)")
-    return parse_selectors(values, flag)
 
 
 def run_lint(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from typing import TextIO
 
 from netspec import codes
 from netspec.diagnostics import Diagnostic, Severity, Span
+from netspec.language.parser import MAX_SOURCE_CHARS
 
 STDIN_PATH = "-"
 STDIN_LABEL = "<stdin>"
@@ -42,6 +43,8 @@ class OutputError(Exception):
     it cannot hand the new file to): reported on stderr, exit 2, nothing written."""
 
 
+# The most a spec's file may hold: the parser's limit in characters, 4 bytes each at most in UTF-8.
+MAX_SOURCE_BYTES = 4 * MAX_SOURCE_CHARS + len(codecs.BOM_UTF8)
 # What `--diff` reads of an old output at most: far more than any generated module or spec.
 DIFF_READ_LIMIT = 16 * 1024 * 1024
 # Not every platform has it (Windows); where it exists, opening a FIFO must not wait for a writer.
@@ -95,6 +98,19 @@ def _describe(mode: int) -> str:
     return "a special file"
 
 
+def comparison_limit(encoded: bytes) -> int:
+    """How much of an old output to read to tell whether it holds `encoded`: a checkout with
+    CRLF line ends (git's autocrlf) holds one more byte per line."""
+    return 2 * len(encoded)
+
+
+def same_content(existing: bytes | None, encoded: bytes) -> bool:
+    """Whether an old output holds `encoded`, its line ends aside (CRLF is the same text)."""
+    if existing is None:
+        return False
+    return existing == encoded or existing.replace(b"\r\n", b"\n") == encoded
+
+
 def read_existing(path: Path, limit: int, shown: str | None = None) -> bytes | None:
     """The bytes of the output at `path` (through a symlink), at most `limit` + 1 of them: a caller
     comparing with `limit` bytes knows a longer file differs without reading it all. None when
@@ -126,7 +142,7 @@ def write_if_changed(path: Path, content: str, shown: str | None = None) -> bool
     """
     shown = str(path) if shown is None else shown
     encoded = content.encode("utf-8")
-    if read_existing(path, len(encoded), shown) == encoded:
+    if same_content(read_existing(path, comparison_limit(encoded), shown), encoded):
         return False
     target = output_target(path)
     existing = _existing_regular(target, shown)
@@ -253,16 +269,28 @@ def read_source(path: str, stdin_label: str) -> SourceFile:
         path = stdin_label
     else:
         with open(path, "rb") as file:
-            data = file.read()
+            data = file.read(MAX_SOURCE_BYTES + 1)
+    if len(data) > MAX_SOURCE_BYTES:
+        # Never held whole: a huge file (or an endless stream) stops at the bound.
+        diagnostic = Diagnostic(
+            codes.SYNTAX_ERROR,
+            Severity.ERROR,
+            f"file is over {MAX_SOURCE_BYTES:,} bytes; netspec reads specs of up to "
+            f"{MAX_SOURCE_CHARS:,} characters",
+            Span(1, 1, 1, 2, 0, 1),
+            help="split the spec, or generate it in smaller pieces",
+            path=path,
+        )
+        return SourceFile(path, "", diagnostic)
     return decode_source(data, path)
 
 
 def _read_stdin() -> bytes:
     buffer = getattr(sys.stdin, "buffer", None)
     if buffer is not None:
-        return buffer.read()
+        return buffer.read(MAX_SOURCE_BYTES + 1)
     # A text stream without bytes underneath (an embedding host or a test): take its text.
-    return sys.stdin.read().encode("utf-8", "surrogateescape")
+    return sys.stdin.read(MAX_SOURCE_BYTES + 1).encode("utf-8", "surrogateescape")
 
 
 def decode_source(data: bytes, path: str) -> SourceFile:

@@ -13,9 +13,11 @@ from netspec.app.files import (
     STDIN_LABEL,
     STDIN_PATH,
     OutputError,
+    comparison_limit,
     existing_text,
     read_existing,
     read_source,
+    same_content,
     same_file,
     unified_diff,
     write_if_changed,
@@ -65,9 +67,10 @@ def run_gen(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
-    if args.output and args.path != STDIN_PATH and same_file(args.path, args.output):
+    if args.output and _is_the_input(args.path, args.output):
         print(
-            f"netspec gen: error: --output {args.output} is the spec {args.path} itself; "
+            f"netspec gen: error: --output {args.output} is the spec "
+            f"{'on standard input' if args.path == STDIN_PATH else args.path} itself; "
             "choose a .py file; nothing was written",
             file=sys.stderr,
         )
@@ -116,7 +119,9 @@ def _compare(out: Path, code: str, args: argparse.Namespace) -> int:
     """`--check` and `--diff`: the old output read with a bound, since a file longer than the
     new code cannot equal it (and `-o` may name something huge)."""
     encoded = code.encode("utf-8")
-    limit = max(len(encoded), DIFF_READ_LIMIT) if args.diff else len(encoded)
+    limit = (
+        max(comparison_limit(encoded), DIFF_READ_LIMIT) if args.diff else comparison_limit(encoded)
+    )
     try:
         existing = read_existing(out, limit, args.output)
     except OSError as exc:
@@ -125,7 +130,7 @@ def _compare(out: Path, code: str, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
-    stale = existing != encoded
+    stale = not same_content(existing, encoded)
     if args.diff and stale:
         if existing is not None and len(existing) > limit:
             print(
@@ -138,3 +143,15 @@ def _compare(out: Path, code: str, args: argparse.Namespace) -> int:
         print(f"would regenerate {args.output}", file=sys.stderr)
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _is_the_input(path: str, output: str) -> bool:
+    """Whether `output` is the spec being read: the same file, or the file behind standard
+    input (`gen - -o spec.ns < spec.ns`)."""
+    if path != STDIN_PATH:
+        return same_file(path, output)
+    try:
+        given, there = os.fstat(0), os.stat(output)
+    except (OSError, ValueError):
+        return False
+    return (given.st_dev, given.st_ino) == (there.st_dev, there.st_ino)

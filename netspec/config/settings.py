@@ -38,10 +38,11 @@ def parse_selectors(values: Iterable[str], source: str) -> tuple[str, ...]:
     """Upper-cased selectors from values that may each hold several, comma-separated."""
     selectors: list[str] = []
     for value in values:
-        for part in value.split(","):
-            part = part.strip().upper()
-            if part:
-                selectors.append(_check_selector(part, source))
+        parts = [part.strip().upper() for part in value.split(",")]
+        if not any(parts):
+            # `select = [""]` would select nothing, silently: a file with errors would pass.
+            raise ConfigError(f"{source}: {value!r} names no code (use ALL, NS, NS2, NS201, ...)")
+        selectors.extend(_check_selector(part, source) for part in parts if part)
     return tuple(selectors)
 
 

@@ -10,7 +10,7 @@ from netspec.language import syntax as S
 from netspec.language.evaluate import TensorRef, ValueError_, evaluate
 from netspec.language.ir import CompileSpec, Graph, Program
 from netspec.language.lower_arguments import ArgumentBinder
-from netspec.language.lower_graph import GraphBuilder
+from netspec.language.lower_graph import ExpansionBudget, GraphBuilder
 from netspec.language.lower_layers import LayerLowering
 from netspec.language.names import camel_case, class_problem
 from netspec.language.scope import Frame, Scope, bound_names
@@ -62,7 +62,10 @@ def lower(module: S.Module, sink: DiagnosticSink | None = None) -> Program:
                 model.name_span,
             )
         classes.setdefault(cls, model.name)
-    graphs = [_ModelLowering(model, blocks, sink, module.path).run() for model in module.models]
+    budget = ExpansionBudget()  # one for the file: many models cannot multiply it
+    graphs = [
+        _ModelLowering(model, blocks, sink, module.path, budget).run() for model in module.models
+    ]
     return Program(module.path, module.text, graphs, sink.items)
 
 
@@ -90,10 +93,17 @@ class _ModelLowering:
     """The statements of one model (and of the blocks it uses): chains, bindings, output,
     compile, repeat and for; layers are applied by its LayerLowering."""
 
-    def __init__(self, model: S.Model, blocks: dict[str, S.Block], sink: DiagnosticSink, path: str):
+    def __init__(
+        self,
+        model: S.Model,
+        blocks: dict[str, S.Block],
+        sink: DiagnosticSink,
+        path: str,
+        budget: ExpansionBudget,
+    ):
         self.model = model
         self.sink = sink
-        self.builder = GraphBuilder(model, sink, path)
+        self.builder = GraphBuilder(model, sink, path, budget)
         self.graph = self.builder.graph
         self.arguments = ArgumentBinder(self.builder)
         self.layers = LayerLowering(self.builder, self.arguments, blocks, self.body)

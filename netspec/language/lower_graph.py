@@ -15,28 +15,41 @@ from netspec.layers.catalog import LayerKind
 from netspec.layers.resolve import suggestion
 
 MAX_NODES = 20_000  # per model
-# Passes of repeat and for bodies plus block expansions, per model, counted together so that
-# nesting cannot multiply the per-statement limits (10,000 passes, 32 blocks deep) past it.
+MAX_FILE_NODES = 2 * MAX_NODES  # per file: two models of the largest size
+# Passes of repeat and for bodies plus block expansions, per file (all its models together),
+# counted together so that neither nesting nor many models multiply the per-statement limits
+# (10,000 passes, 32 blocks deep) past it.
 MAX_EXPANSIONS = 100_000
 # The text of those bodies, counted once per pass: a short repeat of a long body (a list of
-# thousands of values evaluated at every pass) is as costly as many passes. A model may expand
-# to as much text as a file may hold.
+# thousands of values evaluated at every pass) is as costly as many passes. A file may expand to
+# as much text as a file may hold.
 MAX_EXPANDED_CHARS = 4 * 1024 * 1024
+
+
+class ExpansionBudget:
+    """What lowering one file may spend, shared by all its models: body passes and block
+    expansions, the text they expand, and layers."""
+
+    def __init__(self) -> None:
+        self.expansions = 0
+        self.expanded_chars = 0
+        self.nodes = 0
 
 
 class GraphBuilder:
     """The graph of one model and everything lowering reports about it."""
 
-    def __init__(self, model: S.Model, sink: DiagnosticSink, path: str) -> None:
+    def __init__(
+        self, model: S.Model, sink: DiagnosticSink, path: str, budget: ExpansionBudget
+    ) -> None:
         self.model = model
+        self.budget = budget
         self.sink = sink
         self.graph = Graph(model.name, path, model.span, model.name_span)
         self.reported_no_input = False
         self.used: set[int] = set()
         # Names used before their binding (NS009): the binding then counts as used.
         self.early_uses: set[str] = set()
-        self.expansions = 0
-        self.expanded_chars = 0
         # The repeats, loops and block uses being expanded, outermost first: the budget's
         # diagnostic points at the outermost, the statement that has to change.
         self.expanding: list[Span] = []
@@ -85,18 +98,19 @@ class GraphBuilder:
         self.expanding.pop()
 
     def charge(self, body: Span) -> None:
-        """One pass of a body or one block expansion against the model's budget."""
-        self.expansions += 1
-        self.expanded_chars += max(body.end_pos - body.start_pos, 1)
-        if self.expansions > MAX_EXPANSIONS:
+        """One pass of a body or one block expansion against the file's budget."""
+        budget = self.budget
+        budget.expansions += 1
+        budget.expanded_chars += max(body.end_pos - body.start_pos, 1)
+        if budget.expansions > MAX_EXPANSIONS:
             what = f"more than {MAX_EXPANSIONS:,} times"
-        elif self.expanded_chars > MAX_EXPANDED_CHARS:
+        elif budget.expanded_chars > MAX_EXPANDED_CHARS:
             what = f"into more than {MAX_EXPANDED_CHARS:,} characters of statements"
         else:
             return
         raise LimitExceeded(
-            f"model {self.model.name} expands repeat and for bodies and blocks {what} "
-            "(the limit per model)",
+            f"repeat and for bodies and blocks expand {what} in this file (here, in model "
+            f"{self.model.name}; the limit counts all models of a file together)",
             self.expanding[0],
         )
 
@@ -113,6 +127,13 @@ class GraphBuilder:
     ) -> Node:
         if len(self.graph.nodes) >= MAX_NODES:
             raise LimitExceeded(f"model {self.model.name} has more than {MAX_NODES:,} layers", span)
+        self.budget.nodes += 1
+        if self.budget.nodes > MAX_FILE_NODES:
+            raise LimitExceeded(
+                f"the models of this file have more than {MAX_FILE_NODES:,} layers together "
+                f"(model {self.model.name} passes the limit here)",
+                span,
+            )
         node = Node(
             id=len(self.graph.nodes),
             name=name,

@@ -218,6 +218,9 @@ class ValueProblem(Exception):
         self.inner = inner
 
 
+_SHOWN_ITEMS = 8
+
+
 def describe(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -228,7 +231,11 @@ def describe(value: Any) -> str:
     if isinstance(value, CallValue):
         return f"{value.name}(...)"
     if isinstance(value, tuple):
-        return "(" + ", ".join(describe(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+        # A message shows the start of a long tuple: building it must not cost its length.
+        shown = [describe(v) for v in value[:_SHOWN_ITEMS]]
+        if len(value) > _SHOWN_ITEMS:
+            shown.append(f"... {len(value):,} values in all")
+        return "(" + ", ".join(shown) + ("," if len(value) == 1 else "") + ")"
     if _is_int(value) and abs(value) > MAX_INT:
         return f"an integer of {digit_count(value)} digits"
     return repr(value) if isinstance(value, float) else str(value)
