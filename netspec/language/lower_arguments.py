@@ -148,6 +148,8 @@ class ArgumentBinder:
                 span = _argument_value_span(call, problem.keyword) or span
         elif problem.position is not None and problem.position in pspans:
             span = pspans[problem.position]
+        if problem.inner is not None and isinstance(call, S.Call):
+            span = _inner_argument_span(call, problem, len(call.arguments) - len(pspans)) or span
         self.error(problem.code, problem.message, span, frame, help=problem.help)
 
     def layer_name(
@@ -241,3 +243,27 @@ def _argument_value_span(call: S.Call, keyword: str) -> Span | None:
         if argument.name == keyword:
             return argument.value.span
     return None
+
+
+def _inner_argument_span(call: S.Call, problem: ArgumentProblem, skipped: int) -> Span | None:
+    """Where a call value's own argument at fault stands: `l2("x")` points at `"x"`, and an
+    unknown keyword of `random_normal(bogus=1)` at `bogus`. `skipped` counts what comes before
+    the bound arguments (a merge's tensors)."""
+    outer: S.Argument | None = None
+    if problem.keyword is not None:
+        outer = next((a for a in call.arguments if a.name == problem.keyword), None)
+    elif problem.position is not None:
+        positional = [a for a in call.arguments if a.name is None][max(skipped, 0) :]
+        outer = positional[problem.position] if problem.position < len(positional) else None
+    value = outer.value if outer is not None else None
+    if not isinstance(value, S.Call):
+        return None
+    if isinstance(problem.inner, int):
+        positional = [a for a in value.arguments if a.name is None]
+        inner = positional[problem.inner] if problem.inner < len(positional) else None
+    else:
+        inner = next((a for a in value.arguments if a.name == problem.inner), None)
+    if inner is None:
+        return None
+    naming = problem.code in (codes.UNKNOWN_ARGUMENT, codes.DUPLICATE_ARGUMENT)
+    return (inner.name_span or inner.span) if naming else inner.value.span
