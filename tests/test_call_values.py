@@ -184,3 +184,131 @@ def test_compile_checks_the_optimizers_arguments(optimizer: str, code: str) -> N
 def test_compile_accepts_a_good_optimizer() -> None:
     spec = "model m {\n    input [2]\n    dense(1)\n    compile(loss=mse, optimizer=sgd(0.1, momentum=0.9))\n}\n"
     assert netspec.lint_source(spec, "m.ns") == []
+
+
+# ---- losses and metrics of compile(...) ------------------------------------------------------
+
+_MODULES[Family.LOSS] = "losses"
+_MODULES[Family.METRIC] = "metrics"
+
+
+def test_every_loss_and_metric_name_has_an_entry() -> None:
+    from netspec.layers.training import LOSS_ALIASES, LOSSES, METRICS
+
+    assert [n for n in (*LOSSES, *LOSS_ALIASES) if lookup_call(Family.LOSS, n) is None] == []
+    assert [n for n in METRICS if lookup_call(Family.METRIC, n) is None] == []
+
+
+def _compiled(compile_args: str) -> str:
+    return f"model m {{\n    input [2]\n    dense(1)\n    compile({compile_args})\n}}\n"
+
+
+# (id, compile arguments, code, the text the diagnostic starts at, a fragment of the message);
+# the line is always 4.
+COMPILE_CASES = [
+    ("huber-negative-delta", "loss=huber(delta=-1), optimizer=sgd", "NS007", "-1", "> 0"),
+    ("huber-zero-delta-positional", "loss=huber(0), optimizer=sgd", "NS007", "0)", "> 0"),
+    ("loss-unknown-keyword", "loss=mean_squared_error(bogus=1), optimizer=sgd", "NS003", "bogus", "no argument `bogus`"),
+    ("loss-alias-unknown-keyword", "loss=mse(bogus=1), optimizer=sgd", "NS003", "bogus", "mean_squared_error"),
+    ("loss-bad-reduction", "loss=mse(reduction=average), optimizer=sgd", "NS002", "average", "reduction"),
+    ("loss-reduction-not-a-word", "loss=mse(1), optimizer=sgd", "NS006", "1)", "reduction"),
+    ("loss-from-logits-not-bool", "loss=binary_crossentropy(from_logits=1), optimizer=sgd", "NS006", "1)", "true or false"),
+    ("metric-unknown-keyword", "loss=mse, metrics=[mae(x=1)]", "NS003", "x=1", "no argument `x`"),
+    ("weighted-metric-unknown-keyword", "loss=mse, weighted_metrics=[mae(x=1)]", "NS003", "x=1", "no argument `x`"),
+    ("weighted-metric-unknown-name", "loss=mse, weighted_metrics=[bogus_metric]", "NS002", "bogus_metric", "unknown metric"),
+    ("second-metric-unknown-name", "loss=mse, metrics=[mae, bogus_metric]", "NS002", "bogus_metric", "unknown metric"),
+    ("top-k-not-int", 'loss=mse, metrics=[top_k_categorical_accuracy(k="x")]', "NS006", '"x"', "integer"),
+    ("top-k-zero", "loss=mse, metrics=[sparse_top_k_categorical_accuracy(0)]", "NS007", "0)", ">= 1"),
+    ("binary-threshold", "loss=mse, metrics=[binary_accuracy(threshold=1.5)]", "NS007", "1.5", "[0, 1]"),
+    ("auc-thresholds", "loss=mse, metrics=[auc(thresholds=[0.1, 2])]", "NS007", "[0.1, 2]", "[0, 1]"),
+    ("auc-curve", "loss=mse, metrics=[auc(curve=rock)]", "NS002", "rock", "did you mean `roc`"),
+    ("f1-threshold-zero", "loss=mse, metrics=[f1_score(threshold=0.0)]", "NS007", "0.0", "(0, 1]"),
+    ("metric-name-not-string", "loss=mse, metrics=[mae(name=3)]", "NS006", "3)", "string"),
+    ("metric-duplicate", "loss=mse, metrics=[mae(\"a\", name=\"b\")]", "NS004", "name=", "given twice"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("compile_args", "code", "at", "fragment"),
+    [c[1:] for c in COMPILE_CASES],
+    ids=[c[0] for c in COMPILE_CASES],
+)
+def test_compile_checks_loss_and_metric_arguments(
+    compile_args: str, code: str, at: str, fragment: str
+) -> None:
+    spec = _compiled(compile_args)
+    column = spec.splitlines()[3].index(at) + 1
+    found = [(d.code, d.span.line, d.span.column, d.message) for d in netspec.lint_source(spec)]
+    assert [f[:3] for f in found] == [(code, 4, column)], found
+    assert fragment in found[0][3]
+
+
+def test_label_smoothing_above_one_is_out_of_range() -> None:
+    # A classification loss on one raw unit draws design warnings too; only the range is asked.
+    spec = _compiled("loss=categorical_crossentropy(label_smoothing=7), optimizer=sgd")
+    found = [(d.code, d.span.column) for d in netspec.lint_source(spec) if d.code == "NS007"]
+    assert found == [(codes.VALUE_OUT_OF_RANGE, spec.splitlines()[3].index("7") + 1)]
+
+
+@pytest.mark.parametrize(
+    "compile_args",
+    [
+        'loss=huber(delta=2.0), optimizer=sgd, metrics=[mae, mse(name="m"), root_mean_squared_error]',
+        "loss=huber_loss(0.5), optimizer=sgd, weighted_metrics=[acc, log_cosh]",
+        "loss=mse(reduction=none), optimizer=sgd, metrics=[precision(thresholds=0.3, top_k=1)]",
+        "loss=MeanSquaredError(sum), optimizer=sgd, metrics=[auc(curve=pr, thresholds=[0.2, 0.8])]",
+        "loss=log_cosh, optimizer=sgd, metrics=[f1_score(average=macro, threshold=0.5)]",
+        "loss=mse, optimizer=sgd, metrics=[recall(class_id=0), top_k_categorical_accuracy(k=1)]",
+    ],
+)
+def test_good_losses_and_metrics_lint_clean(compile_args: str) -> None:
+    assert netspec.lint_source(_compiled(compile_args)) == []
+
+
+@pytest.mark.parametrize(
+    ("family", "call"),
+    [
+        (Family.LOSS, CallValue("huber", (2.0,))),
+        (Family.LOSS, CallValue("binary_focal_crossentropy", (True, 0.5, 1.0))),
+        (Family.LOSS, CallValue("sparse_categorical_crossentropy", (), (("ignore_class", 0),))),
+        (Family.LOSS, CallValue("tversky", (0.3, 0.7))),
+        (Family.METRIC, CallValue("auc", (50, "pr"), (("multi_label", True),))),
+        (Family.METRIC, CallValue("precision", ((0.25, 0.5),))),
+        (Family.METRIC, CallValue("sparse_top_k_categorical_accuracy", (3,))),
+        (Family.METRIC, CallValue("f1_score", ("micro", 0.5))),
+    ],
+)
+def test_keras_builds_what_lint_accepts(family: Family, call: CallValue) -> None:
+    """Each accepted call is a constructor call Keras takes (the entry's class, same arguments)."""
+    keras = pytest.importorskip("keras")
+    check_call_value(family, call, "compile")
+    entry = lookup_call(family, call.name)
+    assert entry is not None
+    cls = getattr(getattr(keras, _MODULES[family]), entry.keras_class)
+    args = [list(v) if isinstance(v, tuple) else v for v in call.args]
+    cls(*args, **dict(call.kwargs))
+
+
+@pytest.mark.parametrize(
+    ("family", "call", "code", "inner"),
+    [
+        (Family.LOSS, CallValue("huber", (-1.0,)), codes.VALUE_OUT_OF_RANGE, 0),
+        (Family.LOSS, CallValue("huber", ()), None, None),
+        (Family.LOSS, CallValue("categorical_focal_crossentropy", (), (("alpha", 2.0),)), codes.VALUE_OUT_OF_RANGE, "alpha"),
+        (Family.LOSS, CallValue("categorical_crossentropy", (), (("label_smoothing", -0.1),)), codes.VALUE_OUT_OF_RANGE, "label_smoothing"),
+        (Family.LOSS, CallValue("mse", (), (("reduction", "sum"), ("reduction", "sum"))), codes.DUPLICATE_ARGUMENT, "reduction"),
+        (Family.METRIC, CallValue("mae", ("a", None, 1)), codes.UNKNOWN_ARGUMENT, 2),
+        (Family.METRIC, CallValue("auc", (1,)), codes.VALUE_OUT_OF_RANGE, 0),
+        (Family.METRIC, CallValue("precision", (), (("thresholds", "x"),)), codes.VALUE_OUT_OF_RANGE, "thresholds"),
+        (Family.METRIC, CallValue("auc", (), (("label_weights", (1, -1)),)), codes.VALUE_OUT_OF_RANGE, "label_weights"),
+    ],
+)  # fmt: skip
+def test_loss_and_metric_arguments(
+    family: Family, call: CallValue, code: str | None, inner: int | str | None
+) -> None:
+    if code is None:
+        assert check_call_value(family, call, "compile")["delta"] == 1.0
+        return
+    with pytest.raises(ValueProblem) as caught:
+        check_call_value(family, call, "compile")
+    assert (caught.value.code, caught.value.inner) == (code, inner)

@@ -84,8 +84,10 @@ def test_torch_refuses_a_hyper_parameter_it_cannot_hold(compile_args: str, argum
 def test_torch_maps_a_losss_positional_arguments_as_keras_does() -> None:
     source = generate_source(compiled("loss=huber(5.0), optimizer=sgd", 1), "h.ns", "torch")
     assert "nn.HuberLoss(delta=5.0)" in source
-    source = generate_source(compiled("loss=mse(1), optimizer=sgd", 1), "h.ns", "torch")
-    assert "No m_loss()" in source  # refused in a comment, not silently dropped
+    source = generate_source(compiled("loss=mse(sum), optimizer=sgd", 1), "h.ns", "torch")
+    assert (
+        "No m_loss()" in source
+    )  # a reduction torch does not take: said in a comment, not dropped
 
 
 def test_keras_renders_weighted_metrics_as_a_list_of_metric_objects(tmp_path: Path) -> None:
@@ -318,7 +320,6 @@ def test_a_model_class_that_shadows_a_builtin_is_refused(target: str) -> None:
 def test_relu_capped_at_zero_builds_in_torch_as_in_keras(tmp_path) -> None:
     """Keras accepts relu(max_value=0) (zeros out); torch's Hardtanh refuses max_val 0."""
     import numpy as np
-
     from generated import import_generated
 
     spec = "model m {\n    input [3]\n    relu(0.0)\n}\n"

@@ -26,6 +26,7 @@ COMPILE_ARGUMENTS = (
     "optimizer", "loss", "loss_weights", "metrics", "weighted_metrics", "run_eagerly",
     "steps_per_execution", "jit_compile", "auto_scale_loss",
 )  # fmt: skip
+_METRIC_LISTS = ("metrics", "weighted_metrics")
 
 
 def lower(module: S.Module, sink: DiagnosticSink | None = None) -> Program:
@@ -259,28 +260,40 @@ class _ModelLowering:
                 continue
             args[argument.name] = value
             spans[argument.name] = argument.value.span
-            self.check_training_name(argument.name, value, argument.value.span, frame)
+            self.check_training_name(argument.name, value, argument.value, frame)
         self.graph.compile = CompileSpec(args, stmt.span, spans)
 
-    def check_training_name(self, key: str, value: Any, span: Span, frame: Frame) -> None:
-        known = {"loss": LOSSES, "optimizer": OPTIMIZERS, "metrics": METRICS}.get(key)
+    def check_training_name(self, key: str, value: Any, node: S.Value, frame: Frame) -> None:
+        """A loss, optimizer or metric name known to Keras; a call's arguments against its
+        Keras constructor. Each metric of a list is pointed at by itself."""
+        known = {
+            "loss": LOSSES,
+            "optimizer": OPTIMIZERS,
+            "metrics": METRICS,
+            "weighted_metrics": METRICS,
+        }.get(key)
         if known is None:
             return
-        values = value if key == "metrics" and isinstance(value, tuple) else (value,)
-        for item in values:
+        listed = key in _METRIC_LISTS and isinstance(value, tuple)
+        values = value if listed else (value,)
+        items = node.items if listed and isinstance(node, S.TupleValue) else ()
+        for index, item in enumerate(values):
+            place = items[index] if len(items) == len(values) else node
             name = item.name if isinstance(item, catalog.CallValue) else item
             if not isinstance(name, str):
                 continue
-            canonical = canonical_loss(name) if key in ("loss", "metrics") else name.lower()
+            canonical = canonical_loss(name) if key != "optimizer" else name.lower()
             if canonical in known or name in known:
                 if key == "optimizer" and isinstance(item, catalog.CallValue):
-                    self.check_optimizer(item, span, frame)
+                    self.check_optimizer(item, node.span, frame)
+                elif isinstance(item, catalog.CallValue):
+                    self.check_training_call(key, item, place, frame)
                 continue
             self.error(
                 codes.UNKNOWN_NAME,
-                f"unknown {'metric' if key == 'metrics' else key} `{name}`"
+                f"unknown {'metric' if key in _METRIC_LISTS else key} `{name}`"
                 + suggestion(name, known),
-                span,
+                place.span,
                 frame,
             )
 
@@ -290,6 +303,19 @@ class _ModelLowering:
             check_call_value(Family.OPTIMIZER, value, "`optimizer` of compile")
         except ValueProblem as exc:
             self.error(exc.code, exc.message, span, frame, help=exc.help)
+
+    def check_training_call(
+        self, key: str, value: catalog.CallValue, node: S.Value, frame: Frame
+    ) -> None:
+        """`huber(delta=-1)`, `mae(x=1)`: a loss's or metric's arguments against its Keras
+        constructor, pointed at the argument at fault where the call is written in place."""
+        family = Family.LOSS if key == "loss" else Family.METRIC
+        try:
+            check_call_value(family, value, f"`{key}` of compile")
+        except ValueProblem as exc:
+            naming = exc.code in (codes.UNKNOWN_ARGUMENT, codes.DUPLICATE_ARGUMENT)
+            span = _call_argument_span(node, exc.inner, naming) if exc.inner is not None else None
+            self.error(exc.code, exc.message, span or node.span, frame, help=exc.help)
 
     def repeat(self, stmt: S.Repeat, scope: Scope, frame: Frame, current: TensorRef | None):
         try:
@@ -409,3 +435,18 @@ class _ModelLowering:
         return None
 
     # ---- nodes and diagnostics ------------------------------------------------------------
+
+
+def _call_argument_span(node: S.Value, inner: int | str, naming: bool = False) -> Span | None:
+    """Where a call value's own argument stands in the text (`huber(delta=-1)`: at `-1`, or at
+    `delta` when `naming`), as lower_arguments does for a layer's call values."""
+    if not isinstance(node, S.Call):
+        return None
+    if isinstance(inner, int):
+        positional = [a for a in node.arguments if a.name is None]
+        argument = positional[inner] if inner < len(positional) else None
+    else:
+        argument = next((a for a in node.arguments if a.name == inner), None)
+    if argument is None:
+        return None
+    return (argument.name_span or argument.span) if naming else argument.value.span

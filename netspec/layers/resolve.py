@@ -18,7 +18,7 @@ from netspec.layers.base import (
     ValueKind,
     keras_snake_case,
 )
-from netspec.layers.calls import Family, lookup_call, weight_rank_problem
+from netspec.layers.calls import Family, Fault, lookup_call, weight_rank_problem
 from netspec.layers.common import (
     ACTIVATIONS,
     CONSTRAINTS,
@@ -412,8 +412,10 @@ def check_call_value(family: Family, value: CallValue, where: str) -> dict[str, 
             inner=len(entry.args),
         )
     given: dict[str, Any] = {}
+    places: dict[str, int | str] = {}  # where the spec gave each argument, for a Fault
     for index, (arg, item) in enumerate(zip(entry.args, value.args)):
         given[arg.name] = _check_inner(context, arg, item, index)
+        places[arg.name] = index
     for key, item in value.kwargs:
         arg = entry.arg(key)
         if arg is None:
@@ -429,8 +431,12 @@ def check_call_value(family: Family, value: CallValue, where: str) -> dict[str, 
                 codes.DUPLICATE_ARGUMENT, f"argument `{key}` of {context} is given twice", inner=key
             )
         given[key] = _check_inner(context, arg, item, key)
+        places[key] = key
     bound = {a.name: given.get(a.name, a.default) for a in entry.args}
     problem = entry.relation(bound) if entry.relation else None
+    if isinstance(problem, Fault):
+        inner = places.get(problem.argument)
+        raise ValueProblem(codes.VALUE_OUT_OF_RANGE, f"{context}: {problem.message}", inner=inner)
     if problem is not None:
         raise ValueProblem(codes.VALUE_OUT_OF_RANGE, f"{context}: {problem}")
     return bound
