@@ -328,3 +328,16 @@ def test_relu_capped_at_zero_builds_in_torch_as_in_keras(tmp_path) -> None:
 
     out = module.M()(torch.tensor([[-1.0, 0.5, 2.0]]))
     assert np.array_equal(out.detach().numpy(), np.zeros((1, 3), dtype=np.float32))
+
+
+def test_keras_names_each_call_by_its_catalog_class(tmp_path: Path) -> None:
+    """`huber_loss`, `acc` and `log_cosh` are spellings of Huber, Accuracy and LogCoshError."""
+    pytest.importorskip("keras")
+    from generated import import_generated
+
+    spec = compiled("loss=huber_loss(2.0), optimizer=sgd, metrics=[acc, log_cosh]", 1)
+    source = generate_source(spec, "h.ns", "keras")
+    assert "keras.losses.Huber(2.0)" in source
+    module = import_generated(source, tmp_path, "keras")
+    model = module.build_m()
+    assert model.loss.__class__.__name__ == "Huber"

@@ -15,6 +15,7 @@ from typing import Any
 
 from netspec.layers import catalog, core
 from netspec.layers.base import COMMON_ARGS
+from netspec.layers.calls import Family, lookup_call
 from netspec.layers.catalog import Arg, CallValue, LayerKind, LayerSpec, ValueKind
 from netspec.targets.base import GenerationError
 from netspec.targets.literals import camel, py_literal
@@ -22,22 +23,6 @@ from netspec.targets.literals import camel, py_literal
 # (kind, resolved arguments, the names the spec gave, layer name) -> the constructor call.
 LayerGenerator = Callable[[LayerKind, Mapping[str, Any], frozenset[str], str], str]
 
-# Keras class names that are not the CamelCase of the snake_case name.
-_CLASS_NAMES = {
-    "l1": "L1",
-    "l2": "L2",
-    "l1_l2": "L1L2",
-    "kl_divergence": "KLDivergence",
-    "sgd": "SGD",
-    "rmsprop": "RMSprop",
-    "adamw": "AdamW",
-    "auc": "AUC",
-    "mse": "MeanSquaredError",
-    "mae": "MeanAbsoluteError",
-    "mape": "MeanAbsolutePercentageError",
-    "msle": "MeanSquaredLogarithmicError",
-    "f1_score": "F1Score",
-}
 _CALL_MODULES = {
     ValueKind.INITIALIZER: "keras.initializers",
     ValueKind.REGULARIZER: "keras.regularizers",
@@ -45,8 +30,14 @@ _CALL_MODULES = {
 }
 
 
-def class_name(name: str) -> str:
-    return _CLASS_NAMES.get(name.lower(), camel(name))
+_FAMILIES = {
+    "keras.initializers": Family.INITIALIZER,
+    "keras.regularizers": Family.REGULARIZER,
+    "keras.constraints": Family.CONSTRAINT,
+    "keras.optimizers": Family.OPTIMIZER,
+    "keras.losses": Family.LOSS,
+    "keras.metrics": Family.METRIC,
+}
 
 
 def call_expression(module: str, value: CallValue | str) -> str:
@@ -54,7 +45,10 @@ def call_expression(module: str, value: CallValue | str) -> str:
     no Keras class (`_`, `__`) is refused: it would render `keras.regularizers.(...)`."""
     if isinstance(value, str):
         return py_literal(value)
-    cls = class_name(value.name)
+    family = _FAMILIES.get(module)
+    entry = lookup_call(family, value.name) if family is not None else None
+    # The catalog of calls knows each Keras class (`huber_loss` is Huber, `acc` Accuracy).
+    cls = entry.keras_class if entry is not None else camel(value.name)
     if not cls.isidentifier() or keyword.iskeyword(cls):
         raise GenerationError(f"`{value.name}(...)` names no class of {module}")
     args = [keras_value(v) for v in value.args]
