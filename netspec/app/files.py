@@ -16,7 +16,7 @@ from typing import TextIO
 
 from netspec import codes
 from netspec.diagnostics import Diagnostic, Severity, Span
-from netspec.language.parser import MAX_SOURCE_CHARS
+from netspec.language.source import MAX_SOURCE_CHARS
 
 STDIN_PATH = "-"
 STDIN_LABEL = "<stdin>"

@@ -12,10 +12,10 @@ from netspec import codes
 from netspec.diagnostics import Diagnostic, LimitExceeded, Severity, Span
 from netspec.language import syntax as S
 from netspec.language.grammar import ReadingLimit, lark_parser, token_span
+from netspec.language.source import MAX_SOURCE_CHARS
 from netspec.language.syntax_errors import ns001, syntax_diagnostic
 
 MAX_EXPRESSION_DEPTH = 64  # operators and nested values within one value
-MAX_SOURCE_CHARS = 4 * 1024 * 1024
 MAX_LINE_CHARS = 100_000  # the lexer's regular expressions slow down on longer lines
 MAX_INT_DIGITS = 4000  # Python refuses to convert longer ones; shorter are NS007 later
 

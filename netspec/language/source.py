@@ -7,6 +7,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+# The most text a spec may hold; the reader refuses larger files before decoding them.
+MAX_SOURCE_CHARS = 4 * 1024 * 1024
+
 _LONE_CR = re.compile(r"\r(?!\n)")
 
 
