@@ -9,7 +9,7 @@ from netspec.diagnostics import DiagnosticSink, LimitExceeded, Span
 from netspec.language import syntax as S
 from netspec.language.evaluate import TensorRef, ValueError_, evaluate
 from netspec.language.ir import CompileSpec, Graph, Program
-from netspec.language.lower_arguments import ArgumentBinder
+from netspec.language.lower_arguments import ArgumentBinder, call_argument_span
 from netspec.language.lower_graph import ExpansionBudget, GraphBuilder
 from netspec.language.lower_layers import LayerLowering
 from netspec.language.names import camel_case, class_problem
@@ -314,7 +314,7 @@ class _ModelLowering:
             check_call_value(family, value, f"`{key}` of compile")
         except ValueProblem as exc:
             naming = exc.code in (codes.UNKNOWN_ARGUMENT, codes.DUPLICATE_ARGUMENT)
-            span = _call_argument_span(node, exc.inner, naming) if exc.inner is not None else None
+            span = call_argument_span(node, exc.inner, naming) if exc.inner is not None else None
             self.error(exc.code, exc.message, span or node.span, frame, help=exc.help)
 
     def repeat(self, stmt: S.Repeat, scope: Scope, frame: Frame, current: TensorRef | None):
@@ -433,20 +433,3 @@ class _ModelLowering:
             return ref
         self.builder.unbound(word, scope, frame)
         return None
-
-    # ---- nodes and diagnostics ------------------------------------------------------------
-
-
-def _call_argument_span(node: S.Value, inner: int | str, naming: bool = False) -> Span | None:
-    """Where a call value's own argument stands in the text (`huber(delta=-1)`: at `-1`, or at
-    `delta` when `naming`), as lower_arguments does for a layer's call values."""
-    if not isinstance(node, S.Call):
-        return None
-    if isinstance(inner, int):
-        positional = [a for a in node.arguments if a.name is None]
-        argument = positional[inner] if inner < len(positional) else None
-    else:
-        argument = next((a for a in node.arguments if a.name == inner), None)
-    if argument is None:
-        return None
-    return (argument.name_span or argument.span) if naming else argument.value.span

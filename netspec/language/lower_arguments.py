@@ -255,15 +255,22 @@ def _inner_argument_span(call: S.Call, problem: ArgumentProblem, skipped: int) -
     elif problem.position is not None:
         positional = [a for a in call.arguments if a.name is None][max(skipped, 0) :]
         outer = positional[problem.position] if problem.position < len(positional) else None
-    value = outer.value if outer is not None else None
-    if not isinstance(value, S.Call):
-        return None
-    if isinstance(problem.inner, int):
-        positional = [a for a in value.arguments if a.name is None]
-        inner = positional[problem.inner] if problem.inner < len(positional) else None
-    else:
-        inner = next((a for a in value.arguments if a.name == problem.inner), None)
-    if inner is None:
+    if outer is None or problem.inner is None:
         return None
     naming = problem.code in (codes.UNKNOWN_ARGUMENT, codes.DUPLICATE_ARGUMENT)
-    return (inner.name_span or inner.span) if naming else inner.value.span
+    return call_argument_span(outer.value, problem.inner, naming)
+
+
+def call_argument_span(node: S.Value, inner: int | str, naming: bool = False) -> Span | None:
+    """Where a call value's own argument stands in the text (`huber(delta=-1)`: at `-1`, or at
+    `delta` when `naming`); None when the value is not written as a call there."""
+    if not isinstance(node, S.Call):
+        return None
+    if isinstance(inner, int):
+        positional = [a for a in node.arguments if a.name is None]
+        argument = positional[inner] if inner < len(positional) else None
+    else:
+        argument = next((a for a in node.arguments if a.name == inner), None)
+    if argument is None:
+        return None
+    return (argument.name_span or argument.span) if naming else argument.value.span
