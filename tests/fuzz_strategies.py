@@ -12,6 +12,7 @@ from pathlib import Path
 from hypothesis import strategies as st
 
 from netspec.layers.base import Arg, LayerKind, ValueKind
+from netspec.layers.calls import Family, lookup_call
 from netspec.layers.catalog import all_kinds
 from netspec.layers.common import CONSTRAINTS, INITIALIZERS, REGULARIZERS
 from netspec.layers.training import LOSSES, METRICS, OPTIMIZERS
@@ -164,7 +165,9 @@ def argument_value(draw: st.DrawFn, arg: Arg, typed: bool) -> str:
         ok = [
             x
             for x in SAFE_FLOATS
-            if (arg.minimum is None or x >= arg.minimum) and (arg.below is None or x < arg.below)
+            if (arg.minimum is None or x >= arg.minimum)
+            and (arg.below is None or x < arg.below)
+            and (arg.maximum is None or x <= arg.maximum)
         ]
         return _number(draw(st.sampled_from(ok)))
     if kind is ValueKind.BOOL:
@@ -311,10 +314,33 @@ def input_line(draw: st.DrawFn, typed: bool) -> tuple[str, int]:
     return f"input [{', '.join(map(str, dims))}]", rank
 
 
+# The kinds of a call's argument that a typed spec draws in range; the others keep defaults.
+_TYPED_CALL_KINDS = {ValueKind.INT, ValueKind.FLOAT, ValueKind.BOOL, ValueKind.CHOICE}
+
+
+@st.composite
+def catalog_call(draw: st.DrawFn, family: Family, names: tuple[str, ...]) -> str:
+    """A loss, optimizer or metric: a bare name, or a call with some of its Keras arguments
+    drawn from the catalog of calls in their kinds and ranges (relations between arguments,
+    such as one clip only, are left to lint to refuse)."""
+    name = draw(st.sampled_from(names))
+    entry = lookup_call(family, name)
+    if entry is None or draw(st.booleans()):
+        return name
+    args = [a for a in entry.args if a.kind in _TYPED_CALL_KINDS and a.name != "seed"]
+    if not args:
+        return name
+    chosen = draw(st.lists(st.sampled_from(args), unique_by=lambda a: a.name, max_size=3))
+    return f"{name}({', '.join(f'{a.name}={draw(argument_value(a, True))}' for a in chosen)})"
+
+
 @st.composite
 def compile_line(draw: st.DrawFn, typed: bool) -> str:
     if typed:
-        return "compile(loss=mse, optimizer=adam(learning_rate=0.001), metrics=[mae])"
+        loss = draw(catalog_call(Family.LOSS, LOSSES))
+        optimizer = draw(catalog_call(Family.OPTIMIZER, OPTIMIZERS))
+        metrics = draw(st.lists(catalog_call(Family.METRIC, METRICS), max_size=2))
+        return f"compile(loss={loss}, optimizer={optimizer}, metrics=[{', '.join(metrics)}])"
     loss = draw(st.sampled_from(LOSSES))
     optimizer = draw(st.sampled_from(OPTIMIZERS))
     if draw(st.booleans()):

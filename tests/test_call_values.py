@@ -82,9 +82,9 @@ CASES = [
     ("too-many-positional", "dense(4, kernel_initializer=constant(1.0, 2.0))", "NS003", '2.0', "at most 1 positional"),
     ("duplicate-keyword", "dense(4, kernel_initializer=constant(1.0, value=2.0))", "NS004", 'value', "given twice"),
     ("unknown-option", "dense(4, kernel_initializer=variance_scaling(mode=fan_ni))", "NS002", 'fan_ni', "did you mean `fan_in`"),
-    ("scale-zero", "dense(4, kernel_initializer=variance_scaling(0.0))", "NS007", "variance_scaling", "> 0"),
-    ("minval-above-maxval", "dense(4, kernel_initializer=random_uniform(1.0, 0.0))", "NS007", 'random_uniform', "must not exceed"),
-    ("rate-above-one", "dense(4, kernel_constraint=min_max_norm(rate=2.0))", "NS007", "min_max_norm", "<= 1"),
+    ("scale-zero", "dense(4, kernel_initializer=variance_scaling(0.0))", "NS007", "0.0", "> 0"),
+    ("minval-above-maxval", "dense(4, kernel_initializer=random_uniform(1.0, 0.0))", "NS007", '0.0', "must not exceed"),
+    ("rate-above-one", "dense(4, kernel_constraint=min_max_norm(rate=2.0))", "NS007", "2.0", "in [0, 1]"),
     ("orthogonal-bias", "dense(4, bias_initializer=orthogonal)", "NS102", 'orthogonal', "bias weight is a vector"),
     ("orthogonal-bias-call", "dense(4, bias_initializer=orthogonal(seed=1))", "NS102", 'orthogonal', "rank 2 or more"),
     ("identity-conv-kernel", "conv1d(4, 3, kernel_initializer=identity)", "NS102", 'identity', "rank 3"),
@@ -128,13 +128,13 @@ def test_huge_integer_through_python_binding_is_a_problem_not_an_overflow() -> N
     ("call", "code", "inner"),
     [
         (CallValue("adam", (), (("learning_rate", float("inf")),)), codes.VALUE_OUT_OF_RANGE, "learning_rate"),
-        (CallValue("sgd", (0.1,), (("momentum", 1.5),)), codes.VALUE_OUT_OF_RANGE, None),
+        (CallValue("sgd", (0.1,), (("momentum", 1.5),)), codes.VALUE_OUT_OF_RANGE, "momentum"),
         (CallValue("sgd", (0.1,), (("momentum", -0.5),)), codes.VALUE_OUT_OF_RANGE, "momentum"),
         (CallValue("SGD", (10**400,)), codes.VALUE_OUT_OF_RANGE, 0),
         (CallValue("adam", ("fast",)), codes.WRONG_TYPE, 0),
         (CallValue("adam", (), (("beta_1", 1.0),)), codes.VALUE_OUT_OF_RANGE, "beta_1"),
         (CallValue("rmsprop", (), (("bogus", 1),)), codes.UNKNOWN_ARGUMENT, "bogus"),
-        (CallValue("adam", (), (("clipnorm", 1.0), ("clipvalue", 1.0))), codes.VALUE_OUT_OF_RANGE, None),
+        (CallValue("adam", (), (("clipnorm", 1.0), ("clipvalue", 1.0))), codes.VALUE_OUT_OF_RANGE, "clipvalue"),
     ],
 )  # fmt: skip
 def test_optimizer_arguments(call: CallValue, code: str, inner: int | str | None) -> None:
@@ -166,19 +166,20 @@ def test_relu_capped_at_zero_is_what_keras_builds() -> None:
 
 
 @pytest.mark.parametrize(
-    ("optimizer", "code"),
+    ("optimizer", "code", "at"),
     [
-        ("sgd(learning_rate=-1)", "NS007"),
-        ("sgd(momentum=2.0)", "NS007"),
-        ("adam(bogus=1)", "NS003"),
-        ("adam(learning_rate=1e999)", "NS007"),
-        ('rmsprop(rho="x")', "NS006"),
+        ("sgd(learning_rate=-1)", "NS007", "-1"),
+        ("sgd(momentum=2.0)", "NS007", "2.0"),
+        ("adam(bogus=1)", "NS003", "bogus"),
+        ("adam(learning_rate=1e999)", "NS007", "1e999"),
+        ('rmsprop(rho="x")', "NS006", '"x"'),
     ],
 )
-def test_compile_checks_the_optimizers_arguments(optimizer: str, code: str) -> None:
+def test_compile_checks_the_optimizers_arguments(optimizer: str, code: str, at: str) -> None:
+    """Each at the argument at fault, as a loss's or a layer's arguments are."""
     spec = f"model m {{\n    input [2]\n    dense(1)\n    compile(loss=mse, optimizer={optimizer})\n}}\n"
     found = [(d.code, d.span.line, d.span.column) for d in netspec.lint_source(spec, "m.ns")]
-    assert found == [(code, 4, 33)]
+    assert found == [(code, 4, spec.splitlines()[3].index(at, 32) + 1)]
 
 
 def test_compile_accepts_a_good_optimizer() -> None:
@@ -312,3 +313,23 @@ def test_loss_and_metric_arguments(
     with pytest.raises(ValueProblem) as caught:
         check_call_value(family, call, "compile")
     assert (caught.value.code, caught.value.inner) == (code, inner)
+
+
+def test_a_layer_argument_above_its_inclusive_maximum_is_out_of_range() -> None:
+    """Keras' GaussianNoise refuses a standard deviation above 1 (1 itself builds)."""
+
+    def ranges(line: str) -> list[str]:
+        return [d.message for d in netspec.lint_source(_spec(line)) if d.code == "NS007"]
+
+    assert ranges("gaussian_noise(1.0)") == []
+    found = ranges("gaussian_noise(1.5)")
+    assert len(found) == 1 and "in [0, 1]" in found[0], found
+
+
+def test_cross_argument_faults_point_at_the_argument_the_spec_gave() -> None:
+    spec = (
+        "model m {\n    input [2]\n    dense(1)\n"
+        "    compile(loss=mse, optimizer=adam(clipnorm=1.0, clipvalue=0.5))\n}\n"
+    )
+    found = [(d.code, d.span.line, d.span.column) for d in netspec.lint_source(spec)]
+    assert found == [(codes.VALUE_OUT_OF_RANGE, 4, spec.splitlines()[3].index("0.5") + 1)]

@@ -96,6 +96,11 @@ def forward_torch(module, graph, inputs: list[np.ndarray]) -> None:
     model.eval()
     with torch.no_grad():
         model(*[to_torch_layout(x) for x in inputs])
+    # The training objects of `compile(...)`: torch checks their hyper-parameters when built.
+    if hasattr(module, f"{graph.name}_loss"):
+        getattr(module, f"{graph.name}_loss")()
+    if hasattr(module, f"{graph.name}_optimizer"):
+        getattr(module, f"{graph.name}_optimizer")(model)
 
 
 def forward_numpy(module, graph, inputs: list[np.ndarray]) -> None:

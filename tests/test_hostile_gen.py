@@ -341,3 +341,22 @@ def test_keras_names_each_call_by_its_catalog_class(tmp_path: Path) -> None:
     module = import_generated(source, tmp_path, "keras")
     model = module.build_m()
     assert model.loss.__class__.__name__ == "Huber"
+
+
+def test_keras_gets_a_float_where_the_catalog_says_float(tmp_path: Path) -> None:
+    """F1Score refuses `threshold=1` (an int): an integer written where Keras takes a float is
+    generated as a float, in call values and layer arguments alike."""
+    pytest.importorskip("keras")
+
+    spec = (
+        "model m {\n    input [2]\n    dense(1, sigmoid)\n"
+        "    compile(loss=binary_crossentropy, optimizer=sgd(learning_rate=1), "
+        "metrics=[f1_score(threshold=1)])\n}\n"
+    )
+    assert netspec.lint_source(spec) == []
+    source = generate_source(spec, "h.ns", "keras")
+    assert "keras.metrics.F1Score(threshold=1.0)" in source
+    assert "learning_rate=1.0" in source
+    module = import_generated(source, tmp_path, "keras")
+    model = module.build_m()
+    model.fit(np.ones((4, 2)), np.ones((4, 1)), epochs=1, verbose=0)

@@ -59,6 +59,8 @@ def _type_text(arg: Arg) -> str:
         bounds.append(f">= {arg.minimum:g}")
     if arg.below is not None:
         bounds.append(f"< {arg.below:g}")
+    if arg.maximum is not None:
+        bounds.append(f"<= {arg.maximum:g}")
     if bounds:
         text += f" ({', '.join(bounds)})"
     if arg.nullable and arg.default is not None:

@@ -27,6 +27,12 @@ COMPILE_ARGUMENTS = (
     "steps_per_execution", "jit_compile", "auto_scale_loss",
 )  # fmt: skip
 _METRIC_LISTS = ("metrics", "weighted_metrics")
+_TRAINING_FAMILIES = {
+    "loss": Family.LOSS,
+    "optimizer": Family.OPTIMIZER,
+    "metrics": Family.METRIC,
+    "weighted_metrics": Family.METRIC,
+}
 
 
 def lower(module: S.Module, sink: DiagnosticSink | None = None) -> Program:
@@ -284,9 +290,7 @@ class _ModelLowering:
                 continue
             canonical = canonical_loss(name) if key != "optimizer" else name.lower()
             if canonical in known or name in known:
-                if key == "optimizer" and isinstance(item, catalog.CallValue):
-                    self.check_optimizer(item, node.span, frame)
-                elif isinstance(item, catalog.CallValue):
+                if isinstance(item, catalog.CallValue):
                     self.check_training_call(key, item, place, frame)
                 continue
             self.error(
@@ -297,19 +301,13 @@ class _ModelLowering:
                 frame,
             )
 
-    def check_optimizer(self, value: catalog.CallValue, span: Span, frame: Frame) -> None:
-        """`sgd(learning_rate=-1)`: an optimizer's arguments against its Keras constructor."""
-        try:
-            check_call_value(Family.OPTIMIZER, value, "`optimizer` of compile")
-        except ValueProblem as exc:
-            self.error(exc.code, exc.message, span, frame, help=exc.help)
-
     def check_training_call(
         self, key: str, value: catalog.CallValue, node: S.Value, frame: Frame
     ) -> None:
-        """`huber(delta=-1)`, `mae(x=1)`: a loss's or metric's arguments against its Keras
-        constructor, pointed at the argument at fault where the call is written in place."""
-        family = Family.LOSS if key == "loss" else Family.METRIC
+        """`huber(delta=-1)`, `sgd(momentum=2)`, `mae(x=1)`: a loss's, optimizer's or metric's
+        arguments against its Keras constructor, pointed at the argument at fault where the
+        call is written in place."""
+        family = _TRAINING_FAMILIES[key]
         try:
             check_call_value(family, value, f"`{key}` of compile")
         except ValueProblem as exc:

@@ -83,6 +83,7 @@ class Arg:
     rank: int = 0  # for INT_TUPLE and PADDING_PAIRS: how many spatial dimensions
     minimum: float | None = None  # inclusive lower bound of a number
     below: float | None = None  # exclusive upper bound of a number
+    maximum: float | None = None  # inclusive upper bound of a number
     nullable: bool = False  # None allowed
     doc: str = ""
 

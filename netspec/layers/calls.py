@@ -27,15 +27,15 @@ class Family(enum.Enum):
 
 @dataclass(frozen=True)
 class Fault:
-    """A relation's problem that one argument answers for: the diagnostic points at it when
-    the spec gave it (an inclusive upper bound, which Arg.below cannot state)."""
+    """A relation's problem (a check across arguments, or a bound an Arg cannot state) and the
+    argument that answers for it: the diagnostic points at it when the spec gave it."""
 
     message: str
     argument: str
 
 
 # A check across arguments, given them all bound (defaults included): the problem, or None.
-Relation = Callable[[Mapping[str, Any]], str | Fault | None]
+Relation = Callable[[Mapping[str, Any]], Fault | None]
 
 
 @dataclass(frozen=True)
@@ -61,29 +61,21 @@ class CallKind:
 
 
 def _number(
-    name: str, default: Any, minimum: float | None = None, below: float | None = None
+    name: str,
+    default: Any,
+    minimum: float | None = None,
+    below: float | None = None,
+    maximum: float | None = None,
 ) -> Arg:
-    return Arg(name, K.FLOAT, default, minimum=minimum, below=below)
+    return Arg(name, K.FLOAT, default, minimum=minimum, below=below, maximum=maximum)
 
 
 def _optional_number(name: str, minimum: float | None = None) -> Arg:
     return Arg(name, K.FLOAT, None, minimum=minimum, nullable=True)
 
 
-def _at_most(name: str, bound: float) -> Relation:
-    """Keras' inclusive upper bounds (Arg.below is exclusive)."""
-
-    def check(args: Mapping[str, Any]) -> str | None:
-        value = args.get(name)
-        if value is not None and value > bound:
-            return f"`{name}` must be <= {bound:g}, got {value!r}"
-        return None
-
-    return check
-
-
 def _all_of(*relations: Relation) -> Relation:
-    def check(args: Mapping[str, Any]) -> str | Fault | None:
+    def check(args: Mapping[str, Any]) -> Fault | None:
         for relation in relations:
             problem = relation(args)
             if problem:
@@ -94,18 +86,34 @@ def _all_of(*relations: Relation) -> Relation:
 
 
 def _ordered(low: str, high: str) -> Relation:
-    def check(args: Mapping[str, Any]) -> str | None:
+    """`low` <= `high`; the diagnostic points at `high` when the spec gave it."""
+
+    def check(args: Mapping[str, Any]) -> Fault | None:
         if args[low] is not None and args[high] is not None and args[low] > args[high]:
-            return f"`{low}` ({args[low]!r}) must not exceed `{high}` ({args[high]!r})"
+            return Fault(f"`{low}` ({args[low]!r}) must not exceed `{high}` ({args[high]!r})", high)
         return None
 
     return check
 
 
-def _positive(name: str) -> Relation:
-    def check(args: Mapping[str, Any]) -> str | None:
-        if args[name] is not None and args[name] <= 0:
-            return f"`{name}` must be > 0, got {args[name]!r}"
+def _within(name: str, low: float, high: float, *, open_low: bool = False) -> Relation:
+    """`name` in [low, high] (or (low, high]), pointed at when the spec gave it."""
+
+    def check(args: Mapping[str, Any]) -> Fault | None:
+        value = args.get(name)
+        if value is None or (low < value <= high) or (not open_low and value == low):
+            return None
+        bracket = "(" if open_low else "["
+        return Fault(f"`{name}` must be in {bracket}{low:g}, {high:g}], got {value!r}", name)
+
+    return check
+
+
+def _above_zero(name: str) -> Relation:
+    def check(args: Mapping[str, Any]) -> Fault | None:
+        value = args.get(name)
+        if value is not None and value <= 0:
+            return Fault(f"`{name}` must be > 0, got {value!r}", name)
         return None
 
     return check
@@ -177,7 +185,7 @@ INITIALIZER_CALLS: tuple[CallKind, ...] = (
         ),
         _SEED,
         *_AXES,
-        relation=_positive("scale"),
+        relation=_above_zero("scale"),
     ),
     _initializer("zeros", "Zeros"),
     # Keras' own short names for RandomUniform and RandomNormal.
@@ -222,10 +230,10 @@ CONSTRAINT_CALLS: tuple[CallKind, ...] = (
         (
             _number("min_value", 0.0, minimum=0),
             _number("max_value", 1.0, minimum=0),
-            _number("rate", 1.0, minimum=0),
+            _number("rate", 1.0, minimum=0, maximum=1.0),
             _AXIS,
         ),
-        relation=_all_of(_ordered("min_value", "max_value"), _at_most("rate", 1.0)),
+        relation=_ordered("min_value", "max_value"),
     ),
     CallKind("non_neg", "NonNeg", Family.CONSTRAINT),
     CallKind("unit_norm", "UnitNorm", Family.CONSTRAINT, (_AXIS,)),
@@ -244,7 +252,7 @@ def _optimizer_tail(*, weight_decay: bool = True) -> tuple[Arg, ...]:
         _optional_number("clipvalue", minimum=0),
         _optional_number("global_clipnorm", minimum=0),
         Arg("use_ema", K.BOOL, False),
-        _number("ema_momentum", 0.99, minimum=0),
+        _number("ema_momentum", 0.99, minimum=0, maximum=1.0),
         Arg("ema_overwrite_frequency", K.INT, None, nullable=True, minimum=1),
         _optional_number("loss_scale_factor"),
         Arg("gradient_accumulation_steps", K.INT, None, nullable=True, minimum=2),
@@ -252,15 +260,18 @@ def _optimizer_tail(*, weight_decay: bool = True) -> tuple[Arg, ...]:
     )
 
 
-# Keras refuses more than one clipping argument, and an EMA momentum outside [0, 1].
-def _one_clip(args: Mapping[str, Any]) -> str | None:
+def _one_clip(args: Mapping[str, Any]) -> Fault | None:
+    """Keras refuses more than one clipping argument; the second one given is at fault."""
     given = [n for n in ("clipnorm", "clipvalue", "global_clipnorm") if args.get(n) is not None]
     if len(given) > 1:
-        return f"only one of clipnorm, clipvalue and global_clipnorm can be set, got {', '.join(given)}"
+        return Fault(
+            f"only one of clipnorm, clipvalue and global_clipnorm can be set, got {', '.join(given)}",
+            given[1],
+        )
     return None
 
 
-_OPTIMIZER_RELATION = _all_of(_one_clip, _at_most("ema_momentum", 1.0))
+_OPTIMIZER_RELATION = _one_clip
 
 
 def _optimizer(
@@ -322,22 +333,21 @@ OPTIMIZER_CALLS: tuple[CallKind, ...] = (
         "ftrl",
         "Ftrl",
         _learning_rate(0.001),
-        _number("learning_rate_power", -0.5),
+        _number("learning_rate_power", -0.5, maximum=0.0),
         _number("initial_accumulator_value", 0.1, minimum=0),
         _number("l1_regularization_strength", 0.0, minimum=0),
         _number("l2_regularization_strength", 0.0, minimum=0),
         _number("l2_shrinkage_regularization_strength", 0.0, minimum=0),
         _number("beta", 0.0, minimum=0),
-        extra=_at_most("learning_rate_power", 0.0),
     ),
     _optimizer("lamb", "Lamb", _learning_rate(0.001), *_ADAM_BETAS, _EPSILON),
     _optimizer(
         "lion",
         "Lion",
         _learning_rate(0.001),
-        _number("beta_1", 0.9, minimum=0),
+        _number("beta_1", 0.9, minimum=0, maximum=1.0),
         _number("beta_2", 0.99, **_FRACTION),
-        extra=_all_of(_positive("beta_1"), _at_most("beta_1", 1.0)),
+        extra=_above_zero("beta_1"),
     ),
     _optimizer("nadam", "Nadam", _learning_rate(0.001), *_ADAM_BETAS, _EPSILON),
     _optimizer(
@@ -345,45 +355,20 @@ OPTIMIZER_CALLS: tuple[CallKind, ...] = (
         "RMSprop",
         _learning_rate(0.001),
         _number("rho", 0.9, **_FRACTION),
-        _number("momentum", 0.0, minimum=0),
+        _number("momentum", 0.0, minimum=0, maximum=1.0),
         _EPSILON,
         Arg("centered", K.BOOL, False),
-        extra=_at_most("momentum", 1.0),
     ),
     _optimizer(
         "sgd",
         "SGD",
         _learning_rate(0.01),
-        _number("momentum", 0.0, minimum=0),
+        _number("momentum", 0.0, minimum=0, maximum=1.0),
         Arg("nesterov", K.BOOL, False),
-        extra=_at_most("momentum", 1.0),
     ),
 )
 
 # ---- losses (keras.losses) -------------------------------------------------------------------
-
-
-def _within(name: str, low: float, high: float, *, open_low: bool = False) -> Relation:
-    """`name` in [low, high] (or (low, high]), pointed at when the spec gave it."""
-
-    def check(args: Mapping[str, Any]) -> Fault | None:
-        value = args.get(name)
-        if value is None or (low < value <= high) or (not open_low and value == low):
-            return None
-        bracket = "(" if open_low else "["
-        return Fault(f"`{name}` must be in {bracket}{low:g}, {high:g}], got {value!r}", name)
-
-    return check
-
-
-def _above_zero(name: str) -> Relation:
-    def check(args: Mapping[str, Any]) -> Fault | None:
-        value = args.get(name)
-        if value is not None and value <= 0:
-            return Fault(f"`{name}` must be > 0, got {value!r}", name)
-        return None
-
-    return check
 
 
 # Keras' standardize_reduction; `none` (the word) and None both keep per-sample losses.

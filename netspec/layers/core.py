@@ -357,7 +357,11 @@ SPATIAL_DROPOUT2D = _spatial_dropout(2, with_format=True)
 GAUSSIAN_NOISE = LayerKind(
     name="gaussian_noise",
     keras_class="GaussianNoise",
-    args=(Arg("stddev", K.FLOAT, REQUIRED, minimum=0), Arg("seed", K.INT, None, nullable=True)),
+    args=(
+        # Keras refuses a standard deviation above 1.
+        Arg("stddev", K.FLOAT, REQUIRED, minimum=0, maximum=1.0),
+        Arg("seed", K.INT, None, nullable=True),
+    ),
     infer=identity,
     traits=T.NOISE,
     category="regularization",

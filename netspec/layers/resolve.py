@@ -18,7 +18,7 @@ from netspec.layers.base import (
     ValueKind,
     keras_snake_case,
 )
-from netspec.layers.calls import Family, Fault, lookup_call, weight_rank_problem
+from netspec.layers.calls import Family, lookup_call, weight_rank_problem
 from netspec.layers.common import (
     ACTIVATIONS,
     CONSTRAINTS,
@@ -343,20 +343,29 @@ def check_value(layer: str, arg: Arg, value: Any) -> Any:
     raise AssertionError(f"unhandled value kind {kind}")  # pragma: no cover
 
 
+def range_text(arg: Arg) -> str:
+    """The range of a number argument in words: `>= 0`, `in [0, 1)`, `in [0, 1]`, `<= 1`."""
+    upper = (
+        f"{arg.below:g})" if arg.below is not None
+        else f"{arg.maximum:g}]" if arg.maximum is not None else None
+    )  # fmt: skip
+    if arg.minimum is not None and upper is not None:
+        return f"in [{arg.minimum:g}, {upper}"
+    if arg.minimum is not None:
+        return f">= {arg.minimum:g}"
+    if arg.below is not None:
+        return f"< {arg.below:g}"
+    return f"<= {arg.maximum:g}" if arg.maximum is not None else ""
+
+
 def _check_range(where: str, arg: Arg, value: float) -> None:
-    if arg.minimum is not None and value < arg.minimum:
-        bound = (
-            f">= {arg.minimum:g}" if arg.below is None else f"in [{arg.minimum:g}, {arg.below:g})"
-        )
+    if (
+        (arg.minimum is not None and value < arg.minimum)
+        or (arg.below is not None and value >= arg.below)
+        or (arg.maximum is not None and value > arg.maximum)
+    ):
         raise ValueProblem(
-            codes.VALUE_OUT_OF_RANGE, f"{where} must be {bound}, got {describe(value)}"
-        )
-    if arg.below is not None and value >= arg.below:
-        bound = (
-            f"< {arg.below:g}" if arg.minimum is None else f"in [{arg.minimum:g}, {arg.below:g})"
-        )
-        raise ValueProblem(
-            codes.VALUE_OUT_OF_RANGE, f"{where} must be {bound}, got {describe(value)}"
+            codes.VALUE_OUT_OF_RANGE, f"{where} must be {range_text(arg)}, got {describe(value)}"
         )
 
 
@@ -434,11 +443,9 @@ def check_call_value(family: Family, value: CallValue, where: str) -> dict[str, 
         places[key] = key
     bound = {a.name: given.get(a.name, a.default) for a in entry.args}
     problem = entry.relation(bound) if entry.relation else None
-    if isinstance(problem, Fault):
+    if problem is not None:
         inner = places.get(problem.argument)
         raise ValueProblem(codes.VALUE_OUT_OF_RANGE, f"{context}: {problem.message}", inner=inner)
-    if problem is not None:
-        raise ValueProblem(codes.VALUE_OUT_OF_RANGE, f"{context}: {problem}")
     return bound
 
 

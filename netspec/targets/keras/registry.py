@@ -51,8 +51,16 @@ def call_expression(module: str, value: CallValue | str) -> str:
     cls = entry.keras_class if entry is not None else camel(value.name)
     if not cls.isidentifier() or keyword.iskeyword(cls):
         raise GenerationError(f"`{value.name}(...)` names no class of {module}")
-    args = [keras_value(v) for v in value.args]
-    args += [f"{key}={keras_value(v)}" for key, v in value.kwargs]
+    # Each argument in the form its constructor wants: FBetaScore refuses `threshold=1`, an int.
+    positional = entry.args if entry is not None else ()
+    args = [
+        keras_value(v, positional[i] if i < len(positional) else None)
+        for i, v in enumerate(value.args)
+    ]
+    args += [
+        f"{key}={keras_value(v, entry.arg(key) if entry is not None else None)}"
+        for key, v in value.kwargs
+    ]
     return f"{module}.{cls}({', '.join(args)})"
 
 
@@ -65,6 +73,8 @@ def keras_value(value: Any, arg: Arg | None = None) -> str:
         kind = catalog.lookup(value.kind)
         assert kind is not None, value.kind
         return layer_call(kind, value.args, value.explicit, value.name)
+    if arg is not None and arg.kind is ValueKind.FLOAT and type(value) is int:
+        return py_literal(float(value))  # where Keras checks for a float, an int is refused
     if isinstance(value, CallValue):
         module = _CALL_MODULES.get(arg.kind) if arg is not None else None
         if module is None:
