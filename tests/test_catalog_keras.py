@@ -110,3 +110,52 @@ def test_embedding_weights_keep_keras_positions_and_only_none_passes() -> None:
     assert netspec.lint_source(spec) == []
     refused = netspec.lint_source(spec.replace("None, 2)", "(1, 2), 2)"))
     assert [(d.code, "weights" in d.message) for d in refused] == [("NS102", True)]
+
+
+# Numbers a user may write for a numeric argument: each one the catalog binds must build in Keras.
+PROBE_NUMBERS = (-1, 0, 0.0, 0.5, 1, 1.0, 1.5, 2, 7, 1000, 1e6)
+# A value for a required argument while another one is probed.
+PROBE_REQUIRED = {"int": 4, "float": 0.5, "int tuple": 2, "shape": (4,)}
+# Ranges checked when shapes are inferred, with the input at hand: a convolution's `groups`
+# must divide the filters and the channels; group_norm's must be -1 or split the channels.
+CHECKED_WITH_SHAPES = frozenset(
+    {("conv1d", "groups"), ("conv2d", "groups"), ("conv3d", "groups"), ("group_norm", "groups")}
+)
+
+
+def test_every_number_the_catalog_binds_builds_in_keras() -> None:
+    """The catalog's ranges are Keras' own or stricter: a number netspec lets through a layer's
+    argument never makes the Keras constructor raise (GaussianNoise refuses stddev above 1)."""
+    from netspec.layers.base import ValueKind
+    from netspec.layers.resolve import BindError, bind
+
+    refused: list[str] = []
+    for kind in all_kinds():
+        if kind.name == "input":
+            continue
+        required = {}
+        for arg in kind.args:
+            if arg.required:
+                required[arg.name] = PROBE_REQUIRED.get(arg.kind.value)
+        if None in required.values():
+            continue  # a required layer or option: covered by the per-family tests
+        constructor = keras_constructor(kind)
+        for arg in kind.args:
+            if arg.kind not in (ValueKind.INT, ValueKind.FLOAT):
+                continue
+            if (kind.name, arg.name) in CHECKED_WITH_SHAPES:
+                continue
+            for number in PROBE_NUMBERS:
+                if arg.kind is ValueKind.INT and isinstance(number, float):
+                    continue
+                given = {**required, arg.name: number}
+                try:
+                    bind(kind, **given)
+                except BindError:
+                    continue
+                fixed = (kind.fixed_activation,) if kind.fixed_activation else ()
+                try:
+                    constructor(*fixed, **given)
+                except Exception as error:  # noqa: BLE001 - any refusal is the finding
+                    refused.append(f"{kind.name}({arg.name}={number!r}): {error}")
+    assert refused == []
