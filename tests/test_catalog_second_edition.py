@@ -14,7 +14,7 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 keras = pytest.importorskip("keras")
 
-from netspec.layers.catalog import (  # noqa: E402
+from netspec.layers.catalog import (
     LayerKind,
     Linearity,
     ShapeError,
@@ -22,7 +22,7 @@ from netspec.layers.catalog import (  # noqa: E402
     lookup,
     preprocessing,
 )
-from netspec.layers.resolve import bind  # noqa: E402
+from netspec.layers.resolve import bind
 
 # (kind, positional, keywords, input shapes without the batch): built by netspec through `bind`
 # as a spec would, and by Keras on symbolic inputs.

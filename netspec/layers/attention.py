@@ -4,6 +4,7 @@ additive_attention, einsum_dense and position_embedding."""
 from __future__ import annotations
 
 import re
+
 from netspec import codes
 from netspec.layers import traits as T
 from netspec.layers.base import (

@@ -16,7 +16,6 @@ from netspec.layers.common import (
     resolve_axis,
     split_channels,
 )
-from netspec.layers.core import per_channel
 
 K = ValueKind
 
