@@ -27,7 +27,7 @@ _AUGMENT_INTERPOLATIONS = ("nearest", "bilinear")
 # ---- normalization -------------------------------------------------------------------------
 
 
-def _kept_axes(shape: Shape, axis: Any) -> tuple[int, ...]:
+def kept_axes(shape: Shape, axis: Any) -> tuple[int, ...]:
     """The axes (batch excluded) that keep their own mean and variance; `axis=None`: none."""
     if axis is None:
         return ()
@@ -36,7 +36,7 @@ def _kept_axes(shape: Shape, axis: Any) -> tuple[int, ...]:
 
 
 def _statistic_shape(shape: Shape, args: Args) -> tuple[int | None, ...]:
-    return tuple(shape[i] for i in _kept_axes(shape, args["axis"]))
+    return tuple(shape[i] for i in kept_axes(shape, args["axis"]))
 
 
 def _given_statistic(value: Any, kept: tuple[int | None, ...], shape: Shape, name: str) -> None:
