@@ -3,6 +3,8 @@ position_embedding, normalization, resizing and cropping, and the 3D upsampling.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from netspec.layers.common import int_tuple
 from netspec.layers.preprocessing import kept_axes
 from netspec.targets.literals import py_literal
@@ -109,7 +111,7 @@ def build_center_crop(site: Site) -> NumpyLayer:
 
     if site.args.get("data_format") == "channels_first":
         shape = site.shapes[0]
-        site = type(site)(**{**site.__dict__, "shapes": ((*shape[1:], shape[0]),)})
+        site = replace(site, shapes=((*shape[1:], shape[0]),))
     return channels_last_layer(site, build)
 
 
