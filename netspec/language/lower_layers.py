@@ -248,11 +248,12 @@ class LayerLowering:
         bound = self.arguments.bind(kind, term, frame, skip=skip)
         count = len(inputs)
         if count < kind.min_inputs or count > kind.max_inputs:
-            wanted = (
-                f"exactly {kind.min_inputs}"
-                if kind.min_inputs == kind.max_inputs
-                else f"at least {kind.min_inputs}"
-            )
+            if kind.min_inputs == kind.max_inputs:
+                wanted = f"exactly {kind.min_inputs}"
+            elif count > kind.max_inputs:
+                wanted = f"at most {kind.max_inputs}"
+            else:
+                wanted = f"at least {kind.min_inputs}"
             self.error(
                 codes.MERGE_ARITY,
                 f"{kind.name} merges {wanted} values, got {count}",

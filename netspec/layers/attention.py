@@ -97,7 +97,15 @@ def _output_dims(args: Args, query: Shape) -> tuple[Dim, ...]:
     out = args["output_shape"]
     if out is None:
         return (query[-1],)
-    return (out,) if isinstance(out, int) else tuple(out)
+    dims = (out,) if isinstance(out, int) else tuple(out)
+    if not dims or None in dims:
+        raise ShapeError(
+            f"multi_head_attention output_shape {out!r} gives the size of each output axis; "
+            "every size must be known",
+            code=codes.INCOMPATIBLE_INPUT,
+            argument="output_shape",
+        )
+    return dims
 
 
 def mha_infer(inputs: list[Shape], args: Args) -> Shape:

@@ -191,8 +191,24 @@ AUGMENTATION = T.but(
 )
 
 
+def _factor(value: Any, name: str, what: str) -> None:
+    """A fraction or a (lower, upper) pair of them, as Keras' augmentation layers take it."""
+    numbers = value if isinstance(value, tuple) else (value,)
+    if len(numbers) not in (1, 2) or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in numbers
+    ):
+        raise ShapeError(
+            f"{what} `{name}` is a number or a (lower, upper) pair of numbers, got {value!r}",
+            code=codes.WRONG_TYPE,
+            argument=name,
+        )
+
+
 def _augment_infer(what: str):
     def infer(inputs: list[Shape], args: Args) -> Shape:
+        for name in ("factor", "height_factor", "width_factor"):
+            if args.get(name) is not None:
+                _factor(args[name], name, what)
         _image(inputs, args, what)
         return inputs[0]
 
