@@ -79,6 +79,15 @@ def randomise_keras_weights(model, rng: np.random.Generator) -> None:
         else:
             values = rng.uniform(-0.5, 0.5, size=shape)
         variable.assign(values.astype(variable.dtype))
+    reread_statistics(model)
+
+
+def reread_statistics(model) -> None:
+    """Normalization reads its statistics once, when built; after its weights are assigned it
+    reads them again, as Keras' load_weights has it do."""
+    for layer in model._flatten_layers(include_self=False):
+        if hasattr(layer, "finalize_state") and layer.built:
+            layer.finalize_state()
 
 
 def to_torch_layout(array: np.ndarray):

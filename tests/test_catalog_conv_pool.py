@@ -141,6 +141,15 @@ CASES: list[tuple[str, tuple, dict[str, Any], tuple]] = [
     ("upsampling2d", ((2, 3),), {"interpolation": "bilinear"}, (None, 4, 3)),
     ("upsampling2d", (2,), CF, (3, 5, 6)),
     ("upsampling2d", (3,), {"interpolation": "bicubic"}, (4, 4, 1)),
+    ("zero_pad3d", (), {}, (4, 5, 6, 2)),
+    ("zero_pad3d", (((1, 0), (2, 3), (0, 1)),), {}, (4, None, 6, 2)),
+    ("zero_pad3d", (2,), {"data_format": "channels_first"}, (2, 4, 5, 6)),
+    ("cropping3d", (), {}, (4, 5, 6, 2)),
+    ("cropping3d", (((1, 0), (2, 1), (0, 1)),), {}, (4, 5, None, 2)),
+    ("upsampling3d", (), {}, (4, 5, 6, 2)),
+    ("upsampling3d", ((1, 2, 3),), {"data_format": "channels_first"}, (2, 4, 5, 6)),
+    ("conv3d_transpose", (3, 2), {"strides": 2}, (4, 5, 6, 2)),
+    ("conv3d_transpose", (3, 3), {"padding": "same", "use_bias": False}, (4, None, 6, 2)),
 ]
 
 KINDS: tuple[LayerKind, ...] = conv.KINDS + pooling.KINDS
@@ -210,6 +219,7 @@ LINEARITY = {
     "separable_conv2d": Linearity.MAP,
     "conv1d_transpose": Linearity.MAP,
     "conv2d_transpose": Linearity.MAP,
+    "conv3d_transpose": Linearity.MAP,
     "max_pool1d": Linearity.NONLINEAR,
     "max_pool2d": Linearity.NONLINEAR,
     "global_max_pool1d": Linearity.NONLINEAR,

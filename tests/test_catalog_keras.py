@@ -29,6 +29,10 @@ _QUANTIZATION = (
 LEFT_OUT: dict[str, tuple[tuple[str, ...], str]] = {
     "dense": (("quantization_config",), _QUANTIZATION),
     "embedding": (("quantization_config",), _QUANTIZATION),
+    "einsum_dense": (
+        ("gptq_unpacked_column_size", "quantization_config"),
+        "GPTQ and quantization settings, which act only on a quantized model: " + _QUANTIZATION,
+    ),
     # `input [SHAPE] DTYPE` is keras.Input(shape, dtype); it is a statement, not a call, so only
     # the names matter, not the positions of what it leaves out.
     "input": (
@@ -47,10 +51,21 @@ READ_AS: dict[tuple[str, str], Any] = {
 }
 
 
+def _position_embedding(sequence_length, initializer="glorot_uniform", **kwargs):
+    """keras_hub's PositionEmbedding constructor, as it documents it (keras_hub is not installed
+    here; the generated Keras module defines the layer itself)."""
+
+
+# Kinds from outside keras.layers, with their constructors' signatures.
+OUTSIDE_KERAS = {"position_embedding": _position_embedding}
+
+
 def keras_constructor(kind: LayerKind) -> Callable[..., Any]:
     """What a spec's layer of this kind becomes in Keras: `input [SHAPE]` is a keras.Input call."""
     if kind.name == "input":
         return keras.Input
+    if kind.name in OUTSIDE_KERAS:
+        return OUTSIDE_KERAS[kind.name]
     return getattr(keras.layers, kind.keras_class)
 
 

@@ -402,7 +402,7 @@ def test_linearity_category_summary_and_input_counts() -> None:
     assert {k.name: k.linearity for k in OUR_KINDS} == LINEARITY
     for kind in OUR_KINDS:
         assert kind.summary and "\n" not in kind.summary
-        assert kind.category in {"normalization", "recurrent", "merge"}
+        assert kind.category in {"normalisation", "recurrent", "merge"}
         if kind in merge.KINDS:
             assert kind.is_merge and kind.min_inputs == 2
         else:

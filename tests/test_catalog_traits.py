@@ -47,6 +47,7 @@ FIELD_TYPES = {
     "wrapper": (Wrapper,),
     "merge": (Merge,),
     "spatial_rank": (int, type(None)),
+    "shape_only": (bool,),
 }
 
 

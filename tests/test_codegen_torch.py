@@ -19,6 +19,7 @@ from generated import (
     generate_module,
     make_inputs,
     randomise_keras_weights,
+    reread_statistics,
     to_spec_layout,
     to_torch_layout,
 )
@@ -45,6 +46,7 @@ def keepable_scale(model, rng: np.random.Generator) -> None:
             fan_in = int(np.prod(shape[:-1]))
             values = keras.ops.convert_to_numpy(variable) * np.sqrt(12.0 / fan_in)
             variable.assign(values.astype(variable.dtype))
+    reread_statistics(model)
 
 
 @pytest.mark.parametrize("spec_path", SPECS, ids=lambda p: p.stem)

@@ -22,9 +22,10 @@ _CATEGORY_TITLES = {
     "preprocessing": "Preprocessing",
     "conv": "Convolution",
     "pooling": "Pooling",
-    "normalization": "Normalisation",
+    "normalisation": "Normalisation",
     "recurrent": "Recurrent",
     "merge": "Merging",
+    "transformer": "Attention and transformer layers",
 }
 
 
@@ -79,7 +80,12 @@ def _kind_section(kind: LayerKind) -> list[str]:
     )
     if aliases:
         lines.append("Also written: " + ", ".join(f"`{a}`" for a in aliases) + ".")
-    if kind.is_merge:
+    if kind.is_merge and (kind.min_inputs, kind.max_inputs) == (2, 3):
+        lines.append(
+            f"Applied to {kind.min_inputs} to {kind.max_inputs} values with the call form: "
+            f"`{kind.name}(...)(query, value)` or `{kind.name}(...)(query, value, key)`."
+        )
+    elif kind.is_merge:
         most = "any number of" if kind.max_inputs > 8 else f"at most {kind.max_inputs}"
         lines.append(f"Merges at least {kind.min_inputs} and {most} values.")
     lines.append("")

@@ -305,6 +305,10 @@ class _References:
             yield from self._name(value.name, value.name_span, scope, owner, call=True)
             for argument in value.arguments:
                 yield from self._value(argument.value, scope, owner)
+        elif isinstance(value, S.AppliedCall):
+            yield from self._value(value.call, scope, owner)
+            for argument in value.values:
+                yield from self._value(argument.value, scope, owner)
         elif isinstance(value, S.TupleValue):
             for item in value.items:
                 yield from self._value(item, scope, owner)

@@ -108,7 +108,7 @@ class _Token:
     trailing: str | None = None  # the comment after it on its line
     space: bool = False  # a space before it when it follows another token on a line
     keyword: bool = False  # `repeat` and `for ... in`: a value follows, not a call's `(`
-    call: bool = False  # an opener: a call's or a parameter list's parenthesis
+    call: bool = False  # a call's or a parameter list's parenthesis (opening or closing)
     depth: int = 0  # brackets open around it within its statement
     unary: bool = False  # a sign, not a binary operator
 
@@ -326,6 +326,8 @@ def _prepare_segment(segment: list[_Token]) -> list[_Token]:
         prev = out[-1] if out else None
         if token.is_op(*_CLOSERS):
             group = groups.pop() if groups else None
+            # A call's `)`: a `(` right after it applies the layer to values (`dense(8)(x)`).
+            token.call = group is not None and group.opener.call
             if group is not None and prev is not None and prev.is_op(","):
                 items = group.commas + (1 if group.filled else 0)
                 one_tuple = group.opener.text == "(" and not group.opener.call and items == 1
@@ -345,7 +347,7 @@ def _prepare_segment(segment: list[_Token]) -> list[_Token]:
                 token.call = (
                     token.text == "("
                     and prev is not None
-                    and prev.kind == "name"
+                    and (prev.kind == "name" or (prev.is_op(")") and prev.call))
                     and not prev.keyword
                 )
                 groups.append(_Group(token))
@@ -388,7 +390,7 @@ def _space_between(prev: _Token, token: _Token) -> bool:
     if prev.unary:
         return False
     if token.is_op("("):
-        return not (prev.kind == "name" and not prev.keyword)
+        return not token.call
     return True
 
 

@@ -14,7 +14,7 @@ from netspec.language.lower_graph import GraphBuilder
 from netspec.language.names import name_problem
 from netspec.language.scope import Frame
 from netspec.layers import catalog
-from netspec.layers.catalog import LayerKind, LayerSpec
+from netspec.layers.catalog import LayerKind, LayerSpec, ValueKind
 from netspec.layers.core import INPUT
 from netspec.layers.resolve import INVALID, ArgumentProblem, bind_arguments, suggestion
 
@@ -44,7 +44,11 @@ class ArgumentBinder:
         self.names: dict[str, Span] = {}
 
     def split_arguments(
-        self, arguments: tuple[S.Argument, ...], frame: Frame, skip: int = 0
+        self,
+        arguments: tuple[S.Argument, ...],
+        frame: Frame,
+        skip: int = 0,
+        kind: LayerKind | None = None,
     ) -> tuple[list, list, dict[int, Span], dict[str, Span], bool]:
         """Evaluate a call's arguments: (positional, keywords, their spans, ok)."""
         positional: list[Any] = []
@@ -54,8 +58,11 @@ class ArgumentBinder:
         ok = True
         hook = self.layer_value_hook(frame)
         for argument in arguments[skip:]:
+            node = argument.value
+            if kind is not None:
+                node = _bare_layer(kind, argument, len(positional), node, frame)
             try:
-                value = evaluate(argument.value, frame.env, hook)
+                value = evaluate(node, frame.env, hook)
             except ValueError_ as exc:
                 # Keep the argument's place so that no "missing argument" follows from it.
                 self.error(exc.code, exc.message, exc.span, frame)
@@ -95,7 +102,9 @@ class ArgumentBinder:
     def bind(self, kind: LayerKind, call: S.Value, frame: Frame, *, skip: int = 0) -> BoundCall:
         """Bind a call's arguments to `kind`, reporting what does not fit."""
         arguments = call.arguments if isinstance(call, S.Call) else ()
-        positional, keywords, pspans, kspans, ok = self.split_arguments(arguments, frame, skip)
+        positional, keywords, pspans, kspans, ok = self.split_arguments(
+            arguments, frame, skip, kind
+        )
         explicit_name: str | None = None
         rest: list[tuple[str, Any]] = []
         for key, value in keywords:
@@ -236,6 +245,28 @@ class ArgumentBinder:
                 self.error(exc.code, exc.message, exc.span, frame)
                 ok = False
         return env if ok else None
+
+
+def _bare_layer(
+    kind: LayerKind, argument: S.Argument, position: int, node: S.Value, frame: Frame
+) -> S.Value:
+    """A bare kind where a layer is taken (`time_distributed(flatten)`) is that kind with its
+    defaults, as `flatten()` is; a block parameter holding a kind's name counts too."""
+    if not isinstance(node, S.Word):
+        return node
+    if argument.name is not None:
+        target = kind.arg(argument.name)
+    else:
+        target = kind.args[position] if position < len(kind.args) else None
+    if target is None or target.kind is not ValueKind.LAYER:
+        return node
+    name = frame.env.get(node.name, node.name)
+    if not isinstance(name, str):
+        return node
+    inner = catalog.lookup(name)
+    if inner is None or inner.is_merge or inner is INPUT:
+        return node
+    return S.Call(node.span, name, (), node.span)
 
 
 def _argument_value_span(call: S.Call, keyword: str) -> Span | None:

@@ -70,6 +70,8 @@ class LayerLowering:
         *,
         first_term: bool,
     ) -> TensorRef | None:
+        if isinstance(term, S.AppliedCall):
+            return self.applied(term, value, scope, frame, first_term=first_term)
         if isinstance(term, S.Word):
             name, arguments, name_span = term.name, (), term.span
         elif isinstance(term, S.Call):
@@ -98,6 +100,67 @@ class LayerLowering:
             self.error(codes.WRONG_TYPE, "write an input as `input [shape]`", term.span, frame)
             return TensorRef(None)
         return self.layer(kind, term, arguments, value, frame)
+
+    def applied(
+        self,
+        term: S.AppliedCall,
+        value: TensorRef | None,
+        scope: Scope,
+        frame: Frame,
+        *,
+        first_term,
+    ) -> TensorRef | None:
+        """`kind(args)(v1, v2, ...)`: the layer or block applied to the values given, as Keras
+        calls a layer; it starts a chain, since the values it takes are all written out."""
+        call = term.call
+        if not first_term:
+            self.error(
+                codes.WRONG_TYPE,
+                f"`{call.name}(...)(...)` is applied to the values in its second parentheses; "
+                f"it cannot also follow `->` (write `-> {call.name}(...)` instead)",
+                term.span,
+                frame,
+            )
+            return TensorRef(None)
+        inputs: list[TensorRef] = []
+        for argument in term.values:
+            tensor = None
+            if argument.name is None:
+                tensor = self.tensor_argument(argument.value, scope, frame)
+            if tensor is None:
+                self.error(
+                    codes.WRONG_TYPE,
+                    f"`{call.name}(...)` is applied to values (bound names or `input`); "
+                    "put its own arguments in the first parentheses",
+                    argument.span,
+                    frame,
+                )
+                return TensorRef(None)
+            inputs.append(tensor)
+        name = call.name
+        if name in frame.env and isinstance(frame.env[name], str) and not call.arguments:
+            name = frame.env[name]
+        block = self.blocks.get(name)
+        kind = None if block is not None else catalog.lookup(name)
+        if block is None and kind is None:
+            self.unknown_kind(name, call.name_span, scope, frame)
+            for tensor in inputs:
+                self.mark_used(tensor)
+            return TensorRef(None)
+        if block is not None or not kind.is_merge:
+            if len(inputs) != 1:
+                what = f"block {name}" if block is not None else name
+                self.error(
+                    codes.MERGE_ARITY,
+                    f"{what} is applied to one value, got {len(inputs)}",
+                    term.values_span,
+                    frame,
+                )
+                for tensor in inputs:
+                    self.mark_used(tensor)
+                return TensorRef(None)
+            return self.apply_term(call, inputs[0], scope, frame, first_term=False)
+        return self.merge_inputs(kind, call, call.arguments, inputs, frame, skip=0)
 
     def unknown_kind(self, name: str, span: Span, scope: Scope, frame: Frame) -> None:
         if scope.bound_later(name):
@@ -178,14 +241,19 @@ class LayerLowering:
                 break
             inputs.append(tensor)
             skip += 1
+        return self.merge_inputs(kind, term, arguments, inputs, frame, skip)
+
+    def merge_inputs(self, kind, term, arguments, inputs, frame, skip):
+        """A layer of several inputs applied to `inputs`, its own arguments after `skip`."""
         bound = self.arguments.bind(kind, term, frame, skip=skip)
         count = len(inputs)
         if count < kind.min_inputs or count > kind.max_inputs:
-            wanted = (
-                f"exactly {kind.min_inputs}"
-                if kind.min_inputs == kind.max_inputs
-                else f"at least {kind.min_inputs}"
-            )
+            if kind.min_inputs == kind.max_inputs:
+                wanted = f"exactly {kind.min_inputs}"
+            elif count > kind.max_inputs:
+                wanted = f"at most {kind.max_inputs}"
+            else:
+                wanted = f"at least {kind.min_inputs}"
             self.error(
                 codes.MERGE_ARITY,
                 f"{kind.name} merges {wanted} values, got {count}",

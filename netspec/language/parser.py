@@ -90,6 +90,19 @@ class _ASTBuilder(Transformer_NonRecursive):
     def call(self, meta, name, arguments):
         return _checked(S.Call(_meta_span(meta), str(name), arguments or (), token_span(name)))
 
+    def applied_call(self, meta, call, values):
+        span = _meta_span(meta)
+        after = call.span
+        values_span = Span(
+            after.end_line,
+            after.end_column,
+            span.end_line,
+            span.end_column,
+            after.end_pos,
+            span.end_pos,
+        )
+        return S.AppliedCall(span, call, values or (), values_span)
+
     def arguments(self, meta, *arguments):
         return tuple(
             a if isinstance(a, S.Argument) else S.Argument(a.span, None, a)

@@ -83,6 +83,15 @@ class Call(Node):
 
 
 @dataclass(frozen=True)
+class AppliedCall(Node):
+    """`kind(args)(v1, v2, ...)`: the layer (or block) `call` applied to explicit values."""
+
+    call: Call
+    values: tuple[Argument, ...]
+    values_span: Span  # the second pair of parentheses
+
+
+@dataclass(frozen=True)
 class InputExpr(Node):
     """`input`, `input [shape]` or `input [shape] dtype`."""
 
@@ -99,7 +108,7 @@ Value = Union[Int, Float, Bool, NoneValue, Str, Word, TupleValue, BinaryOp, Nega
 
 @dataclass(frozen=True)
 class Chain(Node):
-    """`term -> term -> ...`; each term is a Call, a Word or an InputExpr."""
+    """`term -> term -> ...`; each term is a Call, an AppliedCall, a Word or an InputExpr."""
 
     terms: tuple[Value, ...]
 

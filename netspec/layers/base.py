@@ -61,6 +61,7 @@ class ValueKind(enum.Enum):
     INT_TUPLE = "int tuple"  # an int or an n-tuple of ints (`rank` says n)
     PADDING_PAIRS = "padding"  # int, n-tuple of ints or n-tuple of pairs
     SHAPE = "shape"  # a tuple of ints (reshape target, permute dims)
+    SIZES = "sizes"  # an int or a tuple of ints and Nones (an output shape, batch left out)
     AXIS = "axis"  # an int or a tuple of ints
     ACTIVATION = "activation"
     INITIALIZER = "initializer"
@@ -143,6 +144,9 @@ class LayerKind:
     summary: str = ""
     min_inputs: int = 1
     max_inputs: int = 1  # merges take several
+    # Keras calls it on its inputs as separate arguments, `layer(query, value, key)`, where
+    # merges (and Attention) take one list of them.
+    inputs_as_arguments: bool = False
     fixed_activation: str | None = None  # `relu` as a layer is Activation-like with this name
     traits: Traits = field(kw_only=True)  # what rules and targets ask of it (layers/traits.py)
 

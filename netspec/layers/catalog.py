@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import functools
 
-from netspec.layers import conv, core, merge, normalization, pooling, recurrent
+from netspec.layers import (
+    attention,
+    conv,
+    core,
+    merge,
+    normalization,
+    pooling,
+    preprocessing,
+    recurrent,
+)
 from netspec.layers.base import (
     REQUIRED,
     Arg,
@@ -34,7 +43,7 @@ __all__ = [
     "known_names",
 ]
 
-_MODULES = (core, conv, pooling, normalization, recurrent, merge)
+_MODULES = (core, conv, pooling, normalization, recurrent, merge, attention, preprocessing)
 
 
 @functools.cache

@@ -1,4 +1,4 @@
-"""Convolution layer kinds: conv1d/2d/3d, depthwise and separable conv2d, transposed conv1d/2d."""
+"""Convolution layer kinds: conv1d/2d/3d, depthwise and separable conv2d, transposed conv1d/2d/3d."""
 
 from __future__ import annotations
 
@@ -302,6 +302,7 @@ def _conv_transpose(rank: int) -> LayerKind:
         return found
 
     keras_class = f"Conv{rank}DTranspose"
+    output_padding = Arg("output_padding", K.INT_TUPLE, None, rank=rank, minimum=0, nullable=True)
     return LayerKind(
         name=name,
         keras_class=keras_class,
@@ -310,8 +311,12 @@ def _conv_transpose(rank: int) -> LayerKind:
             _kernel_arg(rank),
             _strides_arg(rank),
             _padding_arg(),
-            Arg("output_padding", K.INT_TUPLE, None, rank=rank, minimum=0, nullable=True),
-            data_format_arg(),
+            # Conv3DTranspose takes data_format before output_padding, the others after it.
+            *(
+                (data_format_arg(), output_padding)
+                if rank == 3
+                else (output_padding, data_format_arg())
+            ),
             _dilation_arg(rank),
             activation_arg(),
             Arg("use_bias", K.BOOL, True),
@@ -328,6 +333,7 @@ def _conv_transpose(rank: int) -> LayerKind:
 
 CONV1D_TRANSPOSE = _conv_transpose(1)
 CONV2D_TRANSPOSE = _conv_transpose(2)
+CONV3D_TRANSPOSE = _conv_transpose(3)
 
 
 KINDS: tuple[LayerKind, ...] = (
@@ -338,4 +344,5 @@ KINDS: tuple[LayerKind, ...] = (
     SEPARABLE_CONV2D,
     CONV1D_TRANSPOSE,
     CONV2D_TRANSPOSE,
+    CONV3D_TRANSPOSE,
 )

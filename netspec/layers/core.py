@@ -487,14 +487,55 @@ REPEAT_VECTOR = LayerKind(
     summary="Repeats a vector n times: (batch, f) -> (batch, n, f).",
 )
 
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def per_channel(value, shape: Shape, what: str, argument: str) -> None:
+    """A number, or one number per channel (the last axis), as Keras broadcasts it against the
+    input: a list of another length fails when the model runs, so it is NS102 here."""
+    if _is_number(value):
+        return
+    if not isinstance(value, tuple) or not value or not all(_is_number(v) for v in value):
+        raise ShapeError(
+            f"{what} `{argument}` is a number or a list of numbers (one per channel), "
+            f"got {value!r}",
+            code=codes.WRONG_TYPE,
+            argument=argument,
+        )
+    channels = shape[-1] if shape else None
+    if len(value) != 1 and channels is not None and len(value) != channels:
+        raise ShapeError(
+            f"{what} `{argument}` has {len(value)} values for {channels} channels of input "
+            f"{format_shape(shape)}; give one value or one per channel",
+            code=codes.INCOMPATIBLE_INPUT,
+            argument=argument,
+        )
+    if len(value) != 1 and not shape:
+        raise ShapeError(
+            f"{what} `{argument}` has {len(value)} values for a scalar input",
+            code=codes.INCOMPATIBLE_INPUT,
+            argument=argument,
+        )
+
+
+def rescaling_infer(inputs: list[Shape], args) -> Shape:
+    (shape,) = inputs
+    per_channel(args["scale"], shape, "rescaling", "scale")
+    per_channel(args["offset"], shape, "rescaling", "offset")
+    return shape
+
+
 RESCALING = LayerKind(
     name="rescaling",
     keras_class="Rescaling",
-    args=(Arg("scale", K.FLOAT, REQUIRED), Arg("offset", K.FLOAT, 0.0)),
-    infer=identity,
+    # A number, or a list of one per channel (broadcast against the last axis).
+    args=(Arg("scale", K.ANY, REQUIRED), Arg("offset", K.ANY, 0.0)),
+    infer=rescaling_infer,
     traits=T.but(T.PLAIN, rescales=True, mask=T.KEEPS_MASK),
     category="preprocessing",
-    summary="x * scale + offset.",
+    summary="x * scale + offset; each a number or one per channel.",
 )
 
 MASKING = LayerKind(

@@ -123,7 +123,7 @@ BATCH_NORM = LayerKind(
         normalization=T.Normalization.BATCH,
         mask=T.Masking(T.MaskFlow.KEEPS, reads=True, makes=False, training_only=True),
     ),
-    category="normalization",
+    category="normalisation",
     summary="Normalizes each channel with batch statistics (moving averages at inference).",
 )
 
@@ -167,7 +167,7 @@ LAYER_NORM = LayerKind(
         linearity=T.Linearity.NONLINEAR,
         weak_nonlinearity=True,
     ),
-    category="normalization",
+    category="normalisation",
     summary="Normalizes each sample over `axis` (the features), then scales and shifts.",
 )
 
@@ -228,7 +228,7 @@ GROUP_NORM = LayerKind(
         linearity=T.Linearity.NONLINEAR,
         weak_nonlinearity=True,
     ),
-    category="normalization",
+    category="normalisation",
     summary="Normalizes groups of channels of each sample; groups=-1 is instance normalization.",
 )
 
@@ -255,7 +255,7 @@ UNIT_NORM = LayerKind(
         linearity=T.Linearity.NONLINEAR,
         weak_nonlinearity=True,
     ),
-    category="normalization",
+    category="normalisation",
     summary="Scales each sample to unit L2 norm over `axis`.",
 )
 

@@ -1,4 +1,4 @@
-"""Pooling, padding, cropping and upsampling layer kinds (1D and 2D)."""
+"""Pooling, padding, cropping and upsampling layer kinds (1D, 2D and 3D)."""
 
 from __future__ import annotations
 
@@ -154,6 +154,10 @@ GLOBAL_MAX_POOL3D = _global_pool(3, "max")
 # ---- zero padding and cropping -------------------------------------------------------------
 
 
+# Keras' defaults, as each class writes them: one position on each side of every axis.
+_ZERO_PAD_DEFAULTS = {1: 1, 2: (1, 1), 3: ((1, 1), (1, 1), (1, 1))}
+
+
 def _zero_pad(rank: int) -> LayerKind:
     name = f"zero_pad{rank}d"
 
@@ -167,7 +171,7 @@ def _zero_pad(rank: int) -> LayerKind:
         name=name,
         keras_class=f"ZeroPadding{rank}D",
         args=(
-            Arg("padding", K.PADDING_PAIRS, 1 if rank == 1 else (1,) * rank, rank=rank),
+            Arg("padding", K.PADDING_PAIRS, _ZERO_PAD_DEFAULTS[rank], rank=rank),
             data_format_arg(),
         ),
         infer=infer,
@@ -180,6 +184,7 @@ def _zero_pad(rank: int) -> LayerKind:
 
 ZERO_PAD1D = _zero_pad(1)
 ZERO_PAD2D = _zero_pad(2)
+ZERO_PAD3D = _zero_pad(3)
 
 
 def _cropping(rank: int) -> LayerKind:
@@ -204,7 +209,9 @@ def _cropping(rank: int) -> LayerKind:
     if rank == 1:
         args: tuple[Arg, ...] = (Arg("cropping", K.PADDING_PAIRS, (1, 1), rank=1),)
     else:
-        args = (Arg("cropping", K.PADDING_PAIRS, ((0, 0),) * rank, rank=rank), data_format_arg())
+        # Cropping2D crops nothing by default, Cropping3D one position on each side.
+        default = ((1, 1),) * rank if rank == 3 else ((0, 0),) * rank
+        args = (Arg("cropping", K.PADDING_PAIRS, default, rank=rank), data_format_arg())
     return LayerKind(
         name=name,
         keras_class=f"Cropping{rank}D",
@@ -218,6 +225,7 @@ def _cropping(rank: int) -> LayerKind:
 
 CROPPING1D = _cropping(1)
 CROPPING2D = _cropping(2)
+CROPPING3D = _cropping(3)
 
 
 # ---- upsampling ----------------------------------------------------------------------------
@@ -294,6 +302,24 @@ UPSAMPLING2D = LayerKind(
 )
 
 
+def _upsampling3d_infer(inputs: list[Shape], args: Args) -> Shape:
+    spatial, channels, first = _spatial(inputs, args, 3, "upsampling3d")
+    out = _upsampled(spatial, int_tuple(args["size"], 3), "upsampling3d")
+    return join_channels(out, channels, first)
+
+
+UPSAMPLING3D = LayerKind(
+    name="upsampling3d",
+    keras_class="UpSampling3D",
+    args=(Arg("size", K.INT_TUPLE, (2, 2, 2), rank=3, minimum=1), data_format_arg()),
+    infer=_upsampling3d_infer,
+    aliases=("up_sampling3d",),
+    traits=T.but(T.RESHAPING, integers=T.Integers.WHOLE, spatial_rank=3),
+    category="reshaping",
+    summary="Scales depth, height and width by `size`, repeating each position.",
+)
+
+
 KINDS: tuple[LayerKind, ...] = (
     MAX_POOL1D,
     MAX_POOL2D,
@@ -309,8 +335,11 @@ KINDS: tuple[LayerKind, ...] = (
     GLOBAL_MAX_POOL3D,
     ZERO_PAD1D,
     ZERO_PAD2D,
+    ZERO_PAD3D,
     CROPPING1D,
     CROPPING2D,
+    CROPPING3D,
     UPSAMPLING1D,
     UPSAMPLING2D,
+    UPSAMPLING3D,
 )

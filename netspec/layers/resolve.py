@@ -318,6 +318,17 @@ def check_value(layer: str, arg: Arg, value: Any) -> Any:
                 f"{where} must be a tuple of integers such as (4, 4), got {describe(value)}",
             )
         return value
+    if kind is K.SIZES:
+        sizes = (value,) if _is_int(value) else value
+        if not isinstance(sizes, tuple) or not all(
+            v is None or (_is_int(v) and v >= 1) for v in sizes
+        ):
+            raise ValueProblem(
+                codes.WRONG_TYPE,
+                f"{where} must be a size or a tuple of sizes such as (None, 64), "
+                f"got {describe(value)}",
+            )
+        return value
     if kind is K.AXIS:
         if _is_int(value) or (isinstance(value, tuple) and all(_is_int(v) for v in value)):
             return value

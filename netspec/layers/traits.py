@@ -72,6 +72,7 @@ class Regularization(enum.Enum):
     NONE = "none"
     DROPOUT = "dropout"  # zeroes (or scales) values at random: a rate
     NOISE = "noise"  # adds noise: a standard deviation
+    AUGMENTATION = "augmentation"  # transforms inputs at random (flips, rotations, zooms, contrast)
 
 
 class Pooling(enum.Enum):
@@ -144,6 +145,8 @@ class Traits:
     wrapper: Wrapper
     merge: Merge
     spatial_rank: int | None  # the spatial axes it works on, where fixed (conv3d: 3; dense: None)
+    # Its output depends on its input's shape only, never on its values (position_embedding).
+    shape_only: bool
 
     def integers_for(self, args: Args) -> Integers:
         return self.integers(args) if callable(self.integers) else self.integers
@@ -189,6 +192,7 @@ PLAIN = Traits(
     wrapper=Wrapper.NONE,
     merge=Merge.NONE,
     spatial_rank=None,
+    shape_only=False,
 )
 
 

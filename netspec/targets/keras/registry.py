@@ -119,6 +119,14 @@ def keras_layer(
     return f"keras.layers.{kind.keras_class}({constructor_args(kind, args, explicit, name)})"
 
 
+def custom_layer(
+    kind: LayerKind, args: Mapping[str, Any], explicit: frozenset[str], name: str
+) -> str:
+    """A layer class from outside keras.layers (keras_hub's), which the module defines itself:
+    `PositionEmbedding(...)`. CUSTOM_CLASSES says which; keras.py.jinja writes the class."""
+    return f"{kind.keras_class}({constructor_args(kind, args, explicit, name)})"
+
+
 def keras_input(
     kind: LayerKind, args: Mapping[str, Any], explicit: frozenset[str], name: str
 ) -> str:
@@ -193,10 +201,34 @@ GENERATORS: Mapping[str, LayerGenerator] = MappingProxyType(
         "minimum": keras_layer,
         "concat": keras_layer,
         "dot": keras_layer,
+        "zero_pad3d": keras_layer,
+        "cropping3d": keras_layer,
+        "upsampling3d": keras_layer,
+        "conv3d_transpose": keras_layer,
+        "normalization": keras_layer,
+        "resizing": keras_layer,
+        "center_crop": keras_layer,
+        "random_flip": keras_layer,
+        "random_rotation": keras_layer,
+        "random_zoom": keras_layer,
+        "random_translation": keras_layer,
+        "random_contrast": keras_layer,
+        "multi_head_attention": keras_layer,
+        "attention": keras_layer,
+        "additive_attention": keras_layer,
+        "einsum_dense": keras_layer,
+        "position_embedding": custom_layer,
         # Activation functions written as layers (`tanh`, `gelu`, ...): Activation("<name>").
         **{kind.name: keras_layer for kind in core.ACTIVATION_LAYERS},
     }
 )
+
+# Kinds whose class the generated module defines (keras_hub's, so that it imports keras only).
+CUSTOM_CLASSES: Mapping[str, str] = MappingProxyType({"position_embedding": "PositionEmbedding"})
+
+# Kinds whose Keras layer reads its weights once, when built (Normalization's adapted statistics):
+# loading weights calls its finalize_state(), as Keras' own load_weights does.
+FINALIZES_STATE = frozenset({"normalization"})
 
 # Kinds Keras cannot build, with the reason users read: none, as the catalog follows Keras.
 UNSUPPORTED: Mapping[str, str] = MappingProxyType({})

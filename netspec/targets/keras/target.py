@@ -11,7 +11,13 @@ from netspec.language.ir import Node
 from netspec.layers.catalog import CallValue
 from netspec.layers.training import canonical_loss
 from netspec.targets.base import GenerationError
-from netspec.targets.keras.registry import call_expression, keras_value, layer_call
+from netspec.targets.keras.registry import (
+    CUSTOM_CLASSES,
+    FINALIZES_STATE,
+    call_expression,
+    keras_value,
+    layer_call,
+)
 from netspec.targets.literals import py_literal
 
 _COMPILE_MODULES = {
@@ -31,6 +37,7 @@ class KerasLayer:
     inputs: tuple[str, ...]  # variables it is called on
     is_input: bool  # `keras.Input(...)` is the tensor itself: it is not called on anything
     merge: bool  # called on a list of its inputs
+    as_arguments: bool = False  # called on its inputs as separate arguments (query, value, key)
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,8 @@ class KerasModel:
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     compile_args: str | None
+    custom_classes: tuple[str, ...] = ()  # layer classes the module defines (CUSTOM_CLASSES)
+    finalizes_state: bool = False  # holds a layer that must re-read its weights once loaded
 
     @property
     def name_literal(self) -> str:
@@ -56,6 +65,7 @@ def _layer(node: Node, checked: CheckedGraph) -> KerasLayer:
         inputs=tuple(graph.nodes[i].name for i in node.inputs),
         is_input=node.is_input,
         merge=node.kind.is_merge,
+        as_arguments=node.kind.inputs_as_arguments,
     )
 
 
@@ -106,4 +116,10 @@ def model_context(checked: CheckedGraph) -> KerasModel:
         inputs=tuple(graph.nodes[i].name for i in graph.inputs),
         outputs=tuple(graph.nodes[i].name for i in graph.outputs),
         compile_args=_compile_args(checked),
+        finalizes_state=any(n.kind.name in FINALIZES_STATE for n in graph.nodes),
+        custom_classes=tuple(
+            sorted(
+                {CUSTOM_CLASSES[n.kind.name] for n in graph.nodes if n.kind.name in CUSTOM_CLASSES}
+            )
+        ),
     )

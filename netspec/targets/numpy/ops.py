@@ -102,8 +102,15 @@ def build_repeat_vector(site: Site) -> NumpyLayer:
 
 
 def build_rescaling(site: Site) -> NumpyLayer:
-    scale, offset = py_literal(site.arg("scale")), py_literal(site.arg("offset"))
+    scale, offset = (_per_channel(site.arg(key)) for key in ("scale", "offset"))
     return site.layer(f"np.asarray({site.x}, np.float32) * {scale} + {offset}")
+
+
+def _per_channel(value) -> str:
+    """A number as it is; one per channel as a float32 array (a tuple would compute in float64)."""
+    if isinstance(value, tuple):
+        return f"np.asarray({py_literal(value)}, np.float32)"
+    return py_literal(value)
 
 
 # ---- normalization -------------------------------------------------------------------------

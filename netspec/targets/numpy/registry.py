@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
 from netspec.layers.catalog import all_kinds
-from netspec.targets.numpy import ops, spatial
+from netspec.targets.numpy import attention, ops, spatial
 from netspec.targets.numpy.recurrent import build_bidirectional, build_rnn, build_time_distributed
 from netspec.targets.numpy.site import NumpyLayer, Site, Unsupported
 
@@ -97,6 +97,19 @@ GENERATORS: Mapping[str, Generator] = MappingProxyType(
         "minimum": ops.build_minimum,
         "concat": ops.build_concat,
         "dot": ops.build_dot,
+        # the second edition's kinds (random augmentations are identities, above)
+        "zero_pad3d": spatial.build_zero_pad,
+        "cropping3d": spatial.build_cropping,
+        "upsampling3d": attention.build_upsampling3d,
+        "conv3d_transpose": spatial.build_conv_transpose,
+        "normalization": attention.build_normalization,
+        "resizing": attention.build_resizing,
+        "center_crop": attention.build_center_crop,
+        "multi_head_attention": attention.build_multi_head_attention,
+        "attention": attention.build_attention,
+        "additive_attention": attention.build_additive_attention,
+        "einsum_dense": attention.build_einsum_dense,
+        "position_embedding": attention.build_position_embedding,
     }
 )
 

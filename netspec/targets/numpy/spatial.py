@@ -31,6 +31,9 @@ def _channels_last(
     return replace(layer, expr=wrapped(layer.expr, (site.use("channels_first"),)))
 
 
+channels_last_layer = _channels_last  # for the generators of other modules
+
+
 def build_flatten(site: Site) -> NumpyLayer:
     x = site.x
     if _first(site) and len(site.shapes[0]) > 1:

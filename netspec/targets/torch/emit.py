@@ -34,6 +34,12 @@ HELPERS = frozenset(
         "SeparableConv2d",
         "KerasCrossEntropy",
         "KerasBinaryCrossEntropy",
+        "MultiHeadAttention",
+        "Attention",
+        "AdditiveAttention",
+        "EinsumDense",
+        "PositionEmbedding",
+        "Normalization",
     }
 )
 

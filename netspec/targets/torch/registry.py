@@ -12,7 +12,7 @@ from types import MappingProxyType
 from netspec.layers import catalog
 from netspec.layers.catalog import LayerKind
 from netspec.targets.base import GenerationError
-from netspec.targets.torch import layers, spatial
+from netspec.targets.torch import attention, layers, spatial
 from netspec.targets.torch.activations import (
     gen_activation,
     gen_elu,
@@ -47,7 +47,7 @@ _BY_KIND: dict[str, Generator] = {
     "reshape": layers.gen_reshape,
     "permute": layers.gen_permute,
     "repeat_vector": layers.gen_repeat_vector,
-    "rescaling": layers.gen_rescaling,
+    "rescaling": attention.gen_rescaling,
     "masking": layers.gen_masking,
     # convolutions
     "conv1d": spatial.gen_conv,
@@ -97,6 +97,24 @@ _BY_KIND: dict[str, Generator] = {
     "minimum": layers.gen_minimum,
     "concat": layers.gen_concat,
     "dot": layers.gen_dot,
+    # the second edition's kinds
+    "zero_pad3d": attention.gen_zero_pad3d,
+    "cropping3d": attention.gen_cropping3d,
+    "upsampling3d": attention.gen_upsampling3d,
+    "conv3d_transpose": spatial.gen_conv_transpose,
+    "normalization": attention.gen_normalization,
+    "resizing": attention.gen_resizing,
+    "center_crop": attention.gen_center_crop,
+    "random_flip": attention.gen_identity,
+    "random_rotation": attention.gen_identity,
+    "random_zoom": attention.gen_identity,
+    "random_translation": attention.gen_identity,
+    "random_contrast": attention.gen_identity,
+    "multi_head_attention": attention.gen_multi_head_attention,
+    "attention": attention.gen_attention,
+    "additive_attention": attention.gen_additive_attention,
+    "einsum_dense": attention.gen_einsum_dense,
+    "position_embedding": attention.gen_position_embedding,
 }
 
 # The activations written as layers (`tanh`, `gelu`, ...) are one generator: the kind names it.
