@@ -21,8 +21,10 @@ from netspec.language.fmt import format_source
 from netspec.language.names import camel_case
 from netspec.targets.base import GenerationError
 
-SECONDS_PER_INPUT = 2.0  # the bound issue 11 sets on any one input
-HANG_GUARD = 5.0  # past this a run is interrupted, so a hang fails the test instead of stalling CI
+# The bound on any one input, in CPU seconds of this process: wall time would also count the
+# time spent waiting for a core on a busy CI machine.
+SECONDS_PER_INPUT = 2.0
+HANG_GUARD = 30.0  # wall seconds: past this a run is interrupted, so a hang fails, not stalls
 EXAMPLES = {"raw": 200, "mutation": 80, "grammar": 80}
 
 
@@ -41,10 +43,10 @@ def fuzz_settings(examples: int) -> settings:
 
 
 def timed_lint(text: str) -> tuple[list, float]:
-    start = time.perf_counter()
+    start = time.process_time()
     with time_limit(HANG_GUARD):
         diagnostics = lint_source(text, "fuzz.ns")
-    return diagnostics, time.perf_counter() - start
+    return diagnostics, time.process_time() - start
 
 
 @pytest.mark.parametrize("name", FAMILIES)
@@ -54,7 +56,7 @@ def test_lint_never_raises_and_answers_in_time(name: str) -> None:
     def lint_one(text: str) -> None:
         diagnostics, seconds = timed_lint(text)
         assert all(d.span.line >= 1 and d.span.column >= 1 for d in diagnostics)
-        assert seconds < SECONDS_PER_INPUT, f"lint took {seconds:.1f} s"
+        assert seconds < SECONDS_PER_INPUT, f"lint took {seconds:.1f} s of CPU"
 
     lint_one()
 

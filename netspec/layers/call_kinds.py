@@ -42,7 +42,9 @@ class CallKind:
     """One entry: the spec's snake_case name, the Keras class and its constructor arguments.
 
     `weight_ranks` is (least, most) rank of the weight it can initialize or regularize, where
-    Keras refuses others when the layer is built (orthogonal needs a matrix); None for any."""
+    Keras refuses others when the layer is built (orthogonal needs a matrix); None for any.
+    `keras_string` is the identifier Keras' `get()` takes for it where the spec's spelling is
+    not one ("" when every spelling is; None when there is none: the class is written)."""
 
     name: str
     keras_class: str
@@ -51,6 +53,7 @@ class CallKind:
     aliases: tuple[str, ...] = ()
     weight_ranks: tuple[int, int | None] | None = None
     relation: Relation | None = None
+    keras_string: str | None = ""
 
     def arg(self, name: str) -> Arg | None:
         for arg in self.args:

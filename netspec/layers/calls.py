@@ -192,10 +192,18 @@ def _optimizer(
     *args: Arg,
     weight_decay: bool = True,
     extra: Relation | None = None,
+    keras_string: str | None = "",
 ) -> CallKind:
     relation = all_of(_OPTIMIZER_RELATION, extra) if extra else _OPTIMIZER_RELATION
     tail = _optimizer_tail(weight_decay=weight_decay)
-    return CallKind(name, keras_class, Family.OPTIMIZER, (*args, *tail), relation=relation)
+    return CallKind(
+        name,
+        keras_class,
+        Family.OPTIMIZER,
+        (*args, *tail),
+        relation=relation,
+        keras_string=keras_string,
+    )
 
 
 def _learning_rate(default: float) -> Arg:
@@ -256,7 +264,8 @@ OPTIMIZER_CALLS: tuple[CallKind, ...] = (
         number_arg("l2_shrinkage_regularization_strength", 0.0, minimum=0),
         number_arg("beta", 0.0, minimum=0),
     ),
-    _optimizer("lamb", "Lamb", _learning_rate(0.001), *_ADAM_BETAS, _EPSILON),
+    # keras.optimizers.get() knows no "lamb": the class is written.
+    _optimizer("lamb", "Lamb", _learning_rate(0.001), *_ADAM_BETAS, _EPSILON, keras_string=None),
     _optimizer(
         "lion",
         "Lion",

@@ -147,8 +147,17 @@ def _metric(
     *args: Arg,
     aliases: tuple[str, ...] = (),
     relation: Relation | None = None,
+    keras_string: str | None = "",
 ) -> CallKind:
-    return CallKind(name, keras_class, Family.METRIC, args, aliases=aliases, relation=relation)
+    return CallKind(
+        name,
+        keras_class,
+        Family.METRIC,
+        args,
+        aliases=aliases,
+        relation=relation,
+        keras_string=keras_string,
+    )
 
 
 def _plain_metric(
@@ -255,8 +264,16 @@ METRIC_CALLS: tuple[CallKind, ...] = (
     ),
     _plain_metric("hinge", "Hinge"),
     _plain_metric("kl_divergence", "KLDivergence"),
-    # Keras' metric is LogCoshError, named `logcosh`; netspec's name is the loss'.
-    _metric("log_cosh", "LogCoshError", _name("logcosh"), _DTYPE, aliases=("logcosh",)),
+    # Keras' metric is LogCoshError, named `logcosh`, which keras.metrics.get() knows as
+    # "log_cosh_error" only; netspec's name is the loss'.
+    _metric(
+        "log_cosh",
+        "LogCoshError",
+        _name("logcosh"),
+        _DTYPE,
+        aliases=("logcosh",),
+        keras_string="log_cosh_error",
+    ),
     _plain_metric("mean_absolute_error", "MeanAbsoluteError", aliases=("mae",)),
     _plain_metric(
         "mean_absolute_percentage_error", "MeanAbsolutePercentageError", aliases=("mape",)

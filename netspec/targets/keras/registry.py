@@ -40,13 +40,23 @@ _FAMILIES = {
 }
 
 
+# Metric names Model.compile reads itself, by the loss and the output (not through get()).
+KERAS_COMPILE_WORDS = frozenset({"accuracy", "acc", "crossentropy", "ce"})
+
+
 def call_expression(module: str, value: CallValue | str) -> str:
-    """`l2(1e-4)` -> `keras.regularizers.L2(0.0001)`; a bare name stays a string. A name with
-    no Keras class (`_`, `__`) is refused: it would render `keras.regularizers.(...)`."""
-    if isinstance(value, str):
-        return py_literal(value)
+    """`l2(1e-4)` -> `keras.regularizers.L2(0.0001)`; a bare name stays a string where Keras'
+    get() takes it (`"adam"`), else the class (`keras.optimizers.Lamb()`). A name with no
+    Keras class (`_`, `__`) is refused: it would render `keras.regularizers.(...)`."""
     family = _FAMILIES.get(module)
-    entry = lookup_call(family, value.name) if family is not None else None
+    name = value if isinstance(value, str) else value.name
+    entry = lookup_call(family, name) if family is not None else None
+    if isinstance(value, str):
+        if entry is None or value in KERAS_COMPILE_WORDS or entry.keras_string == "":
+            return py_literal(value)
+        if entry.keras_string is not None:
+            return py_literal(entry.keras_string)
+        value = CallValue(value, ())  # Keras' get() has no string for it: the class
     # The catalog of calls knows each Keras class (`huber_loss` is Huber, `acc` Accuracy).
     cls = entry.keras_class if entry is not None else camel(value.name)
     if not cls.isidentifier() or keyword.iskeyword(cls):
