@@ -128,9 +128,12 @@ def test_examples_draw_no_warning(example: Path) -> None:
 
 def test_a_finding_in_a_block_says_where_the_block_was_used() -> None:
     text = (case_folder(by_code("NS201")) / "bad.ns").read_text()
-    (diagnostic,) = [d for d in lint_source(text, "bad.ns") if d.span.line == 25]
-    assert [n.message for n in diagnostic.notes] == ["in block linear_pair, used at line 30"]
-    assert diagnostic.notes[0].span is not None and diagnostic.notes[0].span.line == 30
+    (diagnostic,) = [d for d in lint_source(text, "bad.ns") if d.span.line == 28]
+    assert [n.message for n in diagnostic.notes] == [
+        "dense_1 (line 29) takes its output",
+        "in block linear_pair, used at line 34",
+    ]
+    assert [n.span.line for n in diagnostic.notes if n.span is not None] == [29, 34]
 
 
 def test_a_block_used_twice_reports_once_with_the_other_layers() -> None:
@@ -138,8 +141,9 @@ def test_a_block_used_twice_reports_once_with_the_other_layers() -> None:
     found_here = [d for d in lint_source(text, "t.ns") if d.code == "NS201"]
     assert len(found_here) == 1
     assert found_here[0].message.startswith("dense (4 units, no activation) feeds dense_1")
+    assert found_here[0].span.line == 1
     assert any(
-        "1 more layer from" in n.message and "dense_3" in n.message for n in found_here[0].notes
+        "1 more layer from" in n.message and "dense_2" in n.message for n in found_here[0].notes
     )
 
 
@@ -148,8 +152,34 @@ def test_the_seed_without_activations_names_layers_and_widths() -> None:
     messages = [d.message for d in lint_source(text, "seed.ns") if d.code == "NS201"]
     assert messages[0] == (
         "dense (4 units, no activation) feeds dense_1 directly: the two are one linear map; "
-        "add an activation such as relu"
+        "add an activation such as relu to dense"
     )
+
+
+def _without_activations(text: str) -> str:
+    return re.sub(r",\s*(activation=)?relu\b", "", text)
+
+
+def test_the_seed_without_activations_warns_at_the_layers_to_change() -> None:
+    """The seed's lesson: its two hidden layers stripped of relu each get NS201 at their own
+    line (the layer to change), with the layer they feed as related information."""
+    path = ROOT / "examples" / "seed.ns"
+    text = _without_activations(path.read_text())
+    lines = text.splitlines()
+    for model in ("seed", "seed_keras"):
+        start = lines.index(next(line for line in lines if line.startswith(f"model {model} ")))
+        end = lines.index("}", start)
+        spec = "\n".join(lines[start : end + 1]) + "\n"
+        warned = [d for d in lint_source(spec, "seed.ns") if d.code == "NS201"]
+        spec_lines = spec.splitlines()
+        assert [spec_lines[d.span.line - 1].strip().split("(")[0] for d in warned] == [
+            "dense",
+            "dense",
+        ]
+        for diagnostic, feeds in zip(warned, ("(3", "(1")):
+            (related,) = [n for n in diagnostic.notes if n.span is not None]
+            assert related.span.line == diagnostic.span.line + 1
+            assert spec_lines[related.span.line - 1].strip().startswith("dense" + feeds)
 
 
 def test_an_error_upstream_causes_no_rule_findings_downstream() -> None:

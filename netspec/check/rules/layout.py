@@ -43,16 +43,23 @@ def _dense_heads(checked: CheckedGraph) -> list[Node]:
 
 @rule("NS206", "dense-on-feature-map", Severity.WARNING)
 def dense_on_feature_map(checked: CheckedGraph, config: RuleConfig) -> Iterator[Finding]:
-    """A dense layer on a convolution's feature map, with no flatten or global pooling between.
+    """A dense layer on a feature map whose per-position outputs reach the model's output.
 
     Keras' Dense works on the last axis only: given a (batch, height, width, channels) feature
     map it is applied at every position, and the model's output keeps the spatial axes. That is
     rarely what a classifier after a convolution stack means; it wants flatten or a global
-    pooling first. Only feature maps that come from a convolution or a (non-global) pooling layer
-    are reported: dense on a sequence from an embedding or a recurrent layer is per-step on
-    purpose, and so is a layout chosen by reshape. A model that wants one output per position
-    (a tagger, a segmentation head) says so with time_distributed(dense(...)) or a 1x1
-    convolution, which are not reported.
+    pooling first, and a loss that expects one vector per sample then scores every position.
+    Reported at the first dense layer on the map, when its per-position outputs reach an output
+    of the model with the positions intact. Feature maps from a convolution or a (non-global)
+    pooling layer count, and so do images given straight to a dense layer (`input [28, 28]`).
+
+    Left alone: a dense layer used as a pointwise (1x1) layer inside a block that returns to
+    the feature map, whose outputs go on into a convolution, a global pooling, flatten or a
+    reshape (ConvNeXt's inverted MLP between its depthwise convolutions, a transformer's
+    feed-forward layers over a sequence). Dense on a sequence from an embedding or a recurrent
+    layer is per-step on purpose, and so is a layout chosen by reshape; a model that wants one
+    output per position (a tagger, a segmentation head) says so with
+    time_distributed(dense(...)) or a 1x1 convolution, which are not reported.
 
     Bad:
 
@@ -73,8 +80,19 @@ def dense_on_feature_map(checked: CheckedGraph, config: RuleConfig) -> Iterator[
         global_avg_pool2d
         dense(10, softmax)
     }
+
+    # Left alone: pointwise dense layers inside a block that returns to the feature map.
+    model pointwise_mlp {
+        x = input [28, 28, 32]
+        h = x -> depthwise_conv2d(7, padding=same) -> layer_norm
+            -> dense(128, gelu) -> dense(32)
+        add(x, h) -> global_avg_pool2d -> dense(10, softmax)
+    }
     ```
     """
+    graph = checked.graph
+    consumers = graph.consumers()
+    outputs = set(graph.outputs)
     for node in known_nodes(checked):
         if not _dense(node):
             continue
@@ -82,8 +100,36 @@ def dense_on_feature_map(checked: CheckedGraph, config: RuleConfig) -> Iterator[
         if shape is None or len(shape) < 2:
             continue
         source = _feature_map_source(checked, node)
-        if source is not None:
+        if source is not None and _positions_reach_output(checked, node, consumers, outputs):
             yield _per_position(checked, node, source, shape)
+
+
+def _positions_reach_output(
+    checked: CheckedGraph, dense: Node, consumers: dict[int, list[int]], outputs: set[int]
+) -> bool:
+    """Whether the dense layer's per-position values reach a model output with the positions
+    kept: not through a convolution, a recurrent layer, flatten, reshape or global pooling."""
+    rank = len(checked.shapes.get(dense.id) or ())
+    graph = checked.graph
+    seen: set[int] = set()
+    stack = [dense.id]
+    while stack:
+        node_id = stack.pop()
+        if node_id in seen:
+            continue
+        seen.add(node_id)
+        if node_id in outputs:
+            return True
+        for later_id in consumers[node_id]:
+            later = graph.node(later_id)
+            shape = checked.shapes.get(later_id)
+            traits = effective(later)[0].traits
+            if shape is None or len(shape) < rank or traits.new_layout:
+                continue
+            if traits.is_convolution or traits.recurrent:
+                continue  # back into spatial or sequential processing: a pointwise layer
+            stack.append(later_id)
+    return False
 
 
 def _feature_map_source(checked: CheckedGraph, dense: Node) -> Node | None:
@@ -99,12 +145,19 @@ def _feature_map_source(checked: CheckedGraph, dense: Node) -> Node | None:
         traits = effective(node)[0].traits
         if traits.window is not None:  # a convolution or a (non-global) pooling layer
             return node
+        if node.is_input and _is_float_input(node):
+            return node  # an image or a table of values given straight to the dense layer
         # Past a layer that changes the rank or the meaning of the positions, a dense is not
         # "on a convolution's feature map" any more (an embedding starts a sequence).
         if is_learning(node) or traits.is_global_pooling or traits.new_layout:
             continue
         stack.extend(node.inputs)
     return None
+
+
+def _is_float_input(node: Node) -> bool:
+    dtype = node.args.get("dtype")
+    return not isinstance(dtype, str) or dtype.startswith(("float", "bfloat"))
 
 
 def global_average_pooling(spatial: int) -> str:
