@@ -499,10 +499,10 @@ def saturating_activations(checked: CheckedGraph, config: RuleConfig) -> Iterato
     reported: set[int] = set()
     for node_id, run in runs.items():
         first = run[0]
-        if len(run) > config.saturating_layers and node_id not in previous:
-            if first.id not in reported:
-                reported.add(first.id)
-                yield _saturating(checked, run, consumers)
+        ends = len(run) > config.saturating_layers and node_id not in previous
+        if ends and first.id not in reported:
+            reported.add(first.id)
+            yield _saturating(checked, run, consumers)
 
 
 def _within_run(node: Node) -> bool:

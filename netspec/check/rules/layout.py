@@ -164,9 +164,9 @@ def global_average_pooling(spatial: int) -> str:
     """The catalog's global average pooling over `spatial` axes, by name, for a help text."""
     for kind in catalog.all_kinds():
         traits = kind.traits
-        if traits.is_global_pooling and traits.pooling is Pooling.AVERAGE:
-            if traits.spatial_rank == spatial:
-                return kind.name
+        average = traits.is_global_pooling and traits.pooling is Pooling.AVERAGE
+        if average and traits.spatial_rank == spatial:
+            return kind.name
     return "a global pooling"
 
 
