@@ -295,3 +295,27 @@ def test_merge_kinds_say_what_they_compute() -> None:
 
     for kind in all_kinds():
         assert (kind.traits.merge is not Merge.NONE) is kind.is_merge, kind.name
+
+
+# ---- messages that give the fix --------------------------------------------------------------
+
+
+def test_an_activation_on_the_strides_says_to_write_activation() -> None:
+    text = "model m {\n input [28, 28, 1]\n conv2d(32, 3, relu)\n flatten\n dense(10)\n}\n"
+    (diagnostic,) = lint_source(text, "t.ns")
+    assert diagnostic.code == "NS006" and diagnostic.span.line == 3
+    assert diagnostic.message.endswith("`relu` is an activation: write activation=relu")
+
+
+def test_an_activation_where_a_layer_takes_none_says_to_add_a_layer() -> None:
+    text = "model m {\n input [28, 28, 1]\n max_pool2d(2, relu)\n flatten\n dense(10)\n}\n"
+    (diagnostic,) = lint_source(text, "t.ns")
+    assert diagnostic.code == "NS006"
+    assert "max_pool2d does not take: add a relu layer after it" in diagnostic.message
+
+
+def test_a_recurrent_layer_after_a_recurrent_layer_says_return_sequences() -> None:
+    text = "model m {\n input [10, 8]\n lstm(32)\n lstm(16)\n}\n"
+    (diagnostic,) = lint_source(text, "t.ns")
+    assert diagnostic.code == "NS106" and diagnostic.span.line == 4
+    assert "give that one return_sequences=true" in diagnostic.message
