@@ -3,9 +3,10 @@
 A linear map P (in -> mid channels) followed by a linear map C (mid -> out) computes the one map
 C.P (in -> out). The pair buys something over that one map in two cases only:
 - it constrains the rank: the product has rank at most `mid`, so a middle narrower than both
-  ends (mid < min(in, out)) is a low-rank map on purpose: a linear bottleneck. A middle no wider
-  than either end and narrower than one of them is the narrowest point of the network, which
-  MobileNetV2's argument keeps linear too (a relu there would destroy information);
+  ends (mid < min(in, out)) is a low-rank map on purpose: a linear bottleneck. A middle as wide
+  as the first map's input that the second map expands (mid == in < out) is the width a block
+  keeps linear before the next block expands it, which MobileNetV2's argument keeps linear too
+  (a relu there would destroy information);
 - it saves parameters, which takes a factor that does not mix everything it could: a depthwise
   convolution (no mixing of channels), a pointwise one (1x1, or a dense layer applied at every
   position: no mixing of positions). The pair holds fewer weights than the one map with the
@@ -41,8 +42,9 @@ def is_design(checked: CheckedGraph, producer: Node, consumer: Node, between: li
     widths = pair_widths(checked, producer, consumer, between)
     if widths is None:
         return False
-    low, high = sorted((widths.inner, widths.outer))
-    if widths.middle < low or (widths.middle == low < high):
+    # mid < min(in, out) constrains the rank; mid == in < out is a block's width kept linear
+    # before the next block expands it (MobileNetV3-Small's first block, 16 -> 16 -> 72).
+    if widths.middle <= widths.inner and widths.middle < widths.outer:
         return True
     restricted = _restricted(checked, producer) or _restricted(checked, consumer)
     if not restricted:

@@ -39,10 +39,13 @@ def linear_collapse(checked: CheckedGraph, config: RuleConfig) -> Iterator[Findi
     something in two cases, which are left alone:
 
     - Rank: the product has rank at most `mid`. A middle narrower than both ends
-      (mid < min(in, out)) makes a low-rank map on purpose, a linear bottleneck; so does a
-      middle no wider than either end and narrower than one (MobileNetV2 and V3 project to the
-      block width, batch norm, and the next block expands 6 times: a relu on so few channels
-      would destroy information, the paper's argument).
+      (mid < min(in, out)) makes a low-rank map on purpose, a linear bottleneck: MobileNetV2
+      projects 96 channels to 24, batch norm, and the next block expands them to 144 (a relu
+      on so few channels would destroy information, the paper's argument). A middle as wide as
+      the first map's input that the second expands (mid == in < out) is left alone for the
+      same reason: MobileNetV3-Small's first block projects 16 channels to 16, and the next
+      expands them to 72. A middle as wide as the output (784 -> 64 -> 64) is reported: the
+      second map adds nothing.
     - Parameters: a factor that leaves some mixing out, depthwise (no mixing of channels) or
       pointwise (1x1, or a dense applied at every position: no mixing of positions), with fewer
       weights in the two than in the one map of the same receptive field. A 3x3 depthwise then
