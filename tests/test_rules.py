@@ -319,3 +319,20 @@ def test_a_recurrent_layer_after_a_recurrent_layer_says_return_sequences() -> No
     (diagnostic,) = lint_source(text, "t.ns")
     assert diagnostic.code == "NS106" and diagnostic.span.line == 4
     assert "give that one return_sequences=true" in diagnostic.message
+
+
+def test_a_pair_rule_names_the_other_layer_as_related_information(tmp_path, capsys) -> None:
+    """SARIF carries the consumer as a related location of the producer's warning."""
+    import json
+
+    from netspec.app.cli import main
+
+    path = tmp_path / "seed.ns"
+    path.write_text("model seed {\n    input [2]\n    dense(4)\n    dense(1)\n}\n")
+    main(["lint", "--format", "sarif", str(path)])
+    (result,) = json.loads(capsys.readouterr().out)["runs"][0]["results"]
+    assert result["ruleId"] == "NS201"
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 3
+    (related,) = result["relatedLocations"]
+    assert related["physicalLocation"]["region"]["startLine"] == 4
+    assert related["message"]["text"] == "dense_1 (line 4) takes its output"
