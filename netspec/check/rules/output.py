@@ -33,6 +33,7 @@ _DISTRIBUTION = ("kl_divergence",)  # compares distributions: wants a softmax to
 _DISTRIBUTIONS = ("softmax", "sparsemax")  # activations whose outputs sum to 1
 _PROBABILITIES = ("sigmoid", "hard_sigmoid", "sparse_sigmoid")  # each output in [0, 1]
 _HINGE = ("hinge", "squared_hinge")
+_OVERLAP = ("dice", "tversky")  # segmentation losses on probabilities, with no from_logits
 # Activations that let an output go negative, where the poisson loss takes a logarithm.
 _SIGNED = (
     "tanh", "hard_tanh", "softsign", "elu", "selu", "celu", "leaky_relu", "log_sigmoid",
@@ -185,7 +186,9 @@ def head_vs_task(checked: CheckedGraph, config: RuleConfig) -> Iterator[Finding]
     units, and clips anything else (relu, tanh, softplus) into [0, 1], where the clipped
     outputs get no gradient; categorical, sparse categorical and KL divergence want a softmax
     over the classes; hinge and squared hinge want scores that can reach the margin of 1 on
-    both sides, which a sigmoid or softmax never does. A linear output with from_logits=true
+    both sides, which a sigmoid or softmax never does; dice and tversky measure the overlap of
+    probabilities with a mask and take no from_logits, so they want sigmoid or softmax outputs
+    (a linear one makes them unbounded). A linear output with from_logits=true
     is always right; a linear output without it, or a squashed one with it, is NS301's.
 
     Bad:
@@ -246,6 +249,13 @@ def _task_mismatch(end: Head, loss: Loss) -> tuple[str, str] | None:
         )
         help = "one label per example: categorical_crossentropy; several labels: sigmoid outputs"
         return message, help
+    if loss.name in _OVERLAP and activation not in _PROBABILITIES + _DISTRIBUTIONS:
+        what = f"applies {activation}" if activation else "outputs raw scores"
+        message = (
+            f"{layer} {what}, but {wanted} measures the overlap of probabilities with the "
+            "target mask: outputs outside [0, 1] make the loss unbounded"
+        )
+        return message, f"give {layer} sigmoid (or softmax over the classes)"
     if activation is None or loss.from_logits:
         return None  # raw scores, or squashing twice: NS301's
     distribution = loss.name in _CATEGORICAL + _DISTRIBUTION
