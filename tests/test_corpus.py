@@ -57,3 +57,34 @@ def test_a_buggy_program_reports_each_fault_at_its_line(path: Path) -> None:
         if d.severity is not Severity.INFO and (d.code, d.span.line) not in labelled
     }
     assert sorted(unlabelled) == [], "warnings the program does not label"
+
+
+# The published networks of the correct corpus hold Keras' own parameter counts, less the layers
+# the first edition of the language cannot write (the input Normalization layers, ConvNeXt's
+# LayerScale): they are the networks keras.applications builds, not look-alikes.
+APPLICATIONS = {
+    "mobilenet_v2.ns": ("MobileNetV2", ()),
+    "mobilenet_v3_small.ns": ("MobileNetV3Small", ()),
+    "efficientnet_b0.ns": ("EfficientNetB0", ("Normalization",)),
+    "convnext_tiny.ns": ("ConvNeXtTiny", ("Normalization", "LayerScale")),
+    "densenet121.ns": ("DenseNet121", ()),
+    "xception.ns": ("Xception", ()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(APPLICATIONS))
+def test_a_published_network_has_the_keras_parameter_count(name: str) -> None:
+    keras = pytest.importorskip("keras")
+    from netspec.api import load_program
+    from netspec.check.shapes import infer_shapes
+    from netspec.diagnostics import DiagnosticSink
+
+    builder, left_out = APPLICATIONS[name]
+    model = getattr(keras.applications, builder)(weights=None)
+    # Keras 3's MobileNetV3 puts its Rescaling inside the model; it holds no weights.
+    omitted = sum(
+        layer.count_params() for layer in model.layers if type(layer).__name__ in left_out
+    )
+    (graph,) = load_program((CORPUS / "correct" / name).read_text(), name).graphs
+    checked = infer_shapes(graph, DiagnosticSink(name))
+    assert checked.total_params == model.count_params() - omitted

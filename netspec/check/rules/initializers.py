@@ -68,7 +68,8 @@ def constant_initializer(checked: CheckedGraph, config: RuleConfig) -> Iterator[
     before it starts constant too (its features are then the same for every example, so the
     output kernel gets no gradient that tells examples apart: the whole model is stuck), and
     when it starts at ones or another non-zero constant (every output starts as the sum of its
-    inputs, a large equal score that saturates a softmax or sigmoid).
+    inputs, a large equal score that saturates a softmax or sigmoid). A model whose only
+    learning layer is the output (a logistic regression) is a convex fit from any start.
 
     Bad:
 
@@ -124,10 +125,12 @@ def constant_initializer(checked: CheckedGraph, config: RuleConfig) -> Iterator[
 
 def _output_reason(checked: CheckedGraph, node: Node, value: Any, name: str) -> str | None:
     """Why a constant kernel hurts at the output, or None for a deliberate zero start."""
-    zero = name == "zeros" or (name == "constant" and _constant_value(value) == 0)
     before = learning_before(checked, node)
+    if before is None:
+        return None  # the model's only learning layer: a convex fit from any start
+    zero = name == "zeros" or (name == "constant" and _constant_value(value) == 0)
     if zero:
-        if before is None or not _starts_constant(before):
+        if not _starts_constant(before):
             return None  # zero-initialising the last layer alone is a known technique
         return (
             f"{before.name} before it starts constant too, so every example reaches it with the "
