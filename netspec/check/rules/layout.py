@@ -18,8 +18,9 @@ from netspec.check.rules.graphs import (
     shape_text,
     units_text,
 )
+from netspec.check.rules.output import output_losses
 from netspec.check.shapes import CheckedGraph
-from netspec.diagnostics import Severity
+from netspec.diagnostics import Note, Severity
 from netspec.language.ir import Node
 from netspec.layers import catalog
 from netspec.layers.common import product
@@ -100,15 +101,18 @@ def dense_on_feature_map(checked: CheckedGraph, config: RuleConfig) -> Iterator[
         if shape is None or len(shape) < 2:
             continue
         source = _feature_map_source(checked, node)
-        if source is not None and _positions_reach_output(checked, node, consumers, outputs):
-            yield _per_position(checked, node, source, shape)
+        if source is None:
+            continue
+        reached = _positions_reach_output(checked, node, consumers, outputs)
+        if reached is not None:
+            yield _per_position(checked, node, source, shape, graph.node(reached))
 
 
 def _positions_reach_output(
     checked: CheckedGraph, dense: Node, consumers: dict[int, list[int]], outputs: set[int]
-) -> bool:
-    """Whether the dense layer's per-position values reach a model output with the positions
-    kept: not through a convolution, a recurrent layer, flatten, reshape or global pooling."""
+) -> int | None:
+    """The model output that the dense layer's per-position values reach with the positions
+    kept (not through a convolution, a recurrent layer, flatten, reshape or global pooling)."""
     rank = len(checked.shapes.get(dense.id) or ())
     graph = checked.graph
     seen: set[int] = set()
@@ -119,7 +123,7 @@ def _positions_reach_output(
             continue
         seen.add(node_id)
         if node_id in outputs:
-            return True
+            return node_id
         for later_id in consumers[node_id]:
             later = graph.node(later_id)
             shape = checked.shapes.get(later_id)
@@ -129,7 +133,7 @@ def _positions_reach_output(
             if traits.is_convolution or traits.recurrent:
                 continue  # back into spatial or sequential processing: a pointwise layer
             stack.append(later_id)
-    return False
+    return None
 
 
 def _feature_map_source(checked: CheckedGraph, dense: Node) -> Node | None:
@@ -170,7 +174,9 @@ def global_average_pooling(spatial: int) -> str:
     return "a global pooling"
 
 
-def _per_position(checked: CheckedGraph, dense: Node, source: Node, shape: tuple) -> Finding:
+def _per_position(
+    checked: CheckedGraph, dense: Node, source: Node, shape: tuple, output: Node
+) -> Finding:
     spatial = len(shape) - 1
     pool = global_average_pooling(spatial)
     message = (
@@ -178,7 +184,18 @@ def _per_position(checked: CheckedGraph, dense: Node, source: Node, shape: tuple
         f"{source.name} and is applied at every position, giving "
         f"{shape_text(shape_of(checked, dense))}"
     )
-    return Finding(dense, message, help=f"add flatten or {pool} before {dense.name}")
+    notes = tuple(
+        Note(
+            f"the loss {loss.written} (line {loss.span.line}) scores every position of the "
+            f"output {output.name}, {shape_text(shape_of(checked, output))}, where a "
+            "classifier's labels come one per sample",
+            loss.span,
+        )
+        for output_id, loss in output_losses(checked)
+        if output_id == output.id
+    )
+    help = f"add flatten or {pool} before {dense.name}"
+    return Finding(dense, message, help=help, notes=notes)
 
 
 @rule("NS209", "parameter-blow-up", Severity.WARNING)
