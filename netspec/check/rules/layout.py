@@ -18,7 +18,7 @@ from netspec.check.rules.graphs import (
     shape_text,
     units_text,
 )
-from netspec.check.rules.output import output_losses
+from netspec.check.rules.output import PROBABILITY_LOSSES, output_losses
 from netspec.check.shapes import CheckedGraph
 from netspec.diagnostics import Note, Severity
 from netspec.language.ir import Node
@@ -52,7 +52,8 @@ def dense_on_feature_map(checked: CheckedGraph, config: RuleConfig) -> Iterator[
     pooling first, and a loss that expects one vector per sample then scores every position.
     Reported at the first dense layer on the map, when its per-position outputs reach an output
     of the model with the positions intact. Feature maps from a convolution or a (non-global)
-    pooling layer count, and so do images given straight to a dense layer (`input [28, 28]`).
+    pooling layer count, and so do images given straight to a dense layer (`input [28, 28]`)
+    under a classification loss (a series of rank 2 may be meant per step).
 
     Left alone: a dense layer used as a pointwise (1x1) layer inside a block that returns to
     the feature map, whose outputs go on into a convolution, a global pooling, flatten or a
@@ -94,6 +95,7 @@ def dense_on_feature_map(checked: CheckedGraph, config: RuleConfig) -> Iterator[
     graph = checked.graph
     consumers = graph.consumers()
     outputs = set(graph.outputs)
+    losses = {output_id: loss.name for output_id, loss in output_losses(checked)}
     for node in known_nodes(checked):
         if not _dense(node):
             continue
@@ -104,8 +106,13 @@ def dense_on_feature_map(checked: CheckedGraph, config: RuleConfig) -> Iterator[
         if source is None:
             continue
         reached = _positions_reach_output(checked, node, consumers, outputs)
-        if reached is not None:
-            yield _per_position(checked, node, source, shape, graph.node(reached))
+        if reached is None:
+            continue
+        # Raw values of rank 2 are an image or a series: a series may be meant per step, an
+        # image under a classification loss is not.
+        if source.is_input and losses.get(reached) not in PROBABILITY_LOSSES:
+            continue
+        yield _per_position(checked, node, source, shape, graph.node(reached))
 
 
 def _positions_reach_output(
