@@ -12,7 +12,9 @@ C.P (in -> out). The pair buys something over that one map in two cases only:
   position: no mixing of positions). The pair holds fewer weights than the one map with the
   receptive field of the two together: depthwise then pointwise is a separable convolution.
 Two full maps (each mixing every channel, and positions too) are never a factorisation by
-design: their product is one larger map under another name, whatever it costs.
+design: their product is one larger map under another name, whatever it costs. Across flatten
+or reshape the widths are whole tensors and the one map is a dense layer over them, against
+which a convolution's shared weights are a restriction too.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def is_design(checked: CheckedGraph, producer: Node, consumer: Node, between: li
     # before the next block expands it (MobileNetV3-Small's first block, 16 -> 16 -> 72).
     if widths.middle <= widths.inner and widths.middle < widths.outer:
         return True
-    restricted = _restricted(checked, producer) or _restricted(checked, consumer)
+    restricted = _restricted(checked, producer, widths) or _restricted(checked, consumer, widths)
     if not restricted:
         return False
     factors = _kernel_size(checked, producer) + _share(checked, consumer, widths)
@@ -77,7 +79,8 @@ def pair_widths(
         return None
     relaid = any(effective(n)[0].traits.new_layout for n in between)
     consumed = shapes.get(consumer.inputs[0]) if consumer.inputs else None
-    if relaid or consumed is None or len(consumed) != len(middle):
+    # Global pooling keeps the channels: only a new layout makes the widths whole tensors.
+    if relaid or consumed is None:
         sizes = (product(before), product(middle), product(after))
         elements = True
     else:
@@ -164,10 +167,12 @@ def _spatial(checked: CheckedGraph, producer: Node) -> Shape | None:
     return shape[1:] if _channel_axis(producer) == 0 else shape[:-1]
 
 
-def _restricted(checked: CheckedGraph, node: Node) -> bool:
-    """A factor that leaves some mixing out: depthwise (channels) or pointwise at positions."""
+def _restricted(checked: CheckedGraph, node: Node, widths: Widths) -> bool:
+    """A factor that leaves some mixing out: depthwise (channels) or pointwise at positions;
+    across a reshape, where the one map is a dense layer over whole tensors, any convolution
+    too (its weights are shared across positions)."""
     kind = effective(node)[0]
-    if kind.traits.factorised:
+    if kind.traits.factorised or (widths.elements and kind.traits.window is not None):
         return True
     found = _window(node)
     if kind.traits.window is None:

@@ -59,7 +59,12 @@ def linear_collapse(checked: CheckedGraph, config: RuleConfig) -> Iterator[Findi
     width (32x32 + 9x32x32 weights for one 3x3 map of 9x32x32); and two full convolutions in a
     row (two 3x3 at 64 channels hold fewer weights than the 5x5 they compose to, but they are a
     5x5 convolution all the same: VGG's stacks of small kernels are worth it only with a relu
-    between). Across flatten or reshape the widths are counted as whole tensors.
+    between). Across flatten or reshape the widths are counted as whole tensors, and the one
+    map is a dense layer over them, against which a convolution's shared weights save: a DCGAN
+    generator's linear dense(8 * 8 * 128) on a 128-value latent vector, reshaped, then a 4x4
+    transposed convolution to 128 channels holds 1.3M weights where the one map holds 4.2M
+    (keras.io's example writes it so), and is left alone; a dense layer then flatten's dense
+    layer (conv, flatten, dense on a vector) is judged by rank alone.
 
     Walked through, as linear: dropout and noise (identity at inference), flatten, reshape,
     permute, padding, cropping, upsampling, average pooling (a fixed average), batch norm (an
