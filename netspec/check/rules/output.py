@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from netspec.check.rules.base import Finding, RuleConfig, rule
-from netspec.check.rules.graphs import Head, describe, head
+from netspec.check.rules.graphs import (
+    Head,
+    describe,
+    effective,
+    head,
+    is_transparent,
+    wrapped_args,
+)
 from netspec.check.shapes import CheckedGraph
 from netspec.diagnostics import Note, Severity, Span
 from netspec.layers.catalog import CallValue
@@ -189,7 +196,9 @@ def head_vs_task(checked: CheckedGraph, config: RuleConfig) -> Iterator[Finding]
     both sides, which a sigmoid or softmax never does; dice and tversky measure the overlap of
     probabilities with a mask and take no from_logits, so they want sigmoid or softmax outputs
     (a linear one makes them unbounded). A linear output with from_logits=true
-    is always right; a linear output without it, or a squashed one with it, is NS301's.
+    is always right; a linear output without it, or a squashed one with it, is NS301's. A
+    recurrent layer that gives the output itself counts with its cell's activation (tanh by
+    default): `lstm(1)` under binary cross-entropy gives values in (-1, 1), not probabilities.
 
     Bad:
 
@@ -220,10 +229,28 @@ def head_vs_task(checked: CheckedGraph, config: RuleConfig) -> Iterator[Finding]
     }
     ```
     """
-    for end, loss in _heads_and_losses(checked):
-        found = _task_mismatch(end, loss)
-        if found is not None:
+    for output_id, loss in output_losses(checked):
+        end = head(checked, output_id) or _recurrent_head(checked, output_id)
+        found = None if end is None else _task_mismatch(end, loss)
+        if end is not None and found is not None:
             yield _finding(end, loss, *found)
+
+
+def _recurrent_head(checked: CheckedGraph, output_id: int) -> Head | None:
+    """An output that a recurrent layer gives directly (through dropout or reshaping): its
+    cell's activation (tanh by default) bounds it, as an activation of the head would."""
+    graph = checked.graph
+    node = graph.node(output_id)
+    shape = checked.shapes.get(output_id)
+    while not effective(node)[0].traits.recurrent:
+        if len(node.inputs) != 1 or not is_transparent(node):
+            return None
+        node = graph.node(node.inputs[0])
+    kind, args = effective(node)
+    activation = wrapped_args(kind, args).get("activation")
+    if shape is None or not isinstance(activation, str) or activation == "linear":
+        return None
+    return Head(graph.node(output_id), node, activation, shape[-1] if shape else None)
 
 
 def _task_mismatch(end: Head, loss: Loss) -> tuple[str, str] | None:
