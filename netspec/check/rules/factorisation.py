@@ -75,8 +75,8 @@ def pair_widths(
     shapes = checked.shapes
     before = shapes.get(producer.inputs[0]) if producer.inputs else None
     middle, after = shapes.get(producer.id), shapes.get(consumer.id)
-    if before is None or middle is None or after is None:
-        return None
+    if not before or not middle or not after:
+        return None  # unknown, or a scalar per example: nothing to factorise
     relaid = any(effective(n)[0].traits.new_layout for n in between)
     consumed = shapes.get(consumer.inputs[0]) if consumer.inputs else None
     # Global pooling keeps the channels: only a new layout makes the widths whole tensors.
