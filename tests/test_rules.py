@@ -128,9 +128,12 @@ def test_examples_draw_no_warning(example: Path) -> None:
 
 def test_a_finding_in_a_block_says_where_the_block_was_used() -> None:
     text = (case_folder(by_code("NS201")) / "bad.ns").read_text()
-    (diagnostic,) = [d for d in lint_source(text, "bad.ns") if d.span.line == 25]
-    assert [n.message for n in diagnostic.notes] == ["in block linear_pair, used at line 30"]
-    assert diagnostic.notes[0].span is not None and diagnostic.notes[0].span.line == 30
+    (diagnostic,) = [d for d in lint_source(text, "bad.ns") if d.span.line == 29]
+    assert [n.message for n in diagnostic.notes] == [
+        "dense_1 (line 30) takes its output",
+        "in block linear_pair, used at line 35",
+    ]
+    assert [n.span.line for n in diagnostic.notes if n.span is not None] == [30, 35]
 
 
 def test_a_block_used_twice_reports_once_with_the_other_layers() -> None:
@@ -138,8 +141,9 @@ def test_a_block_used_twice_reports_once_with_the_other_layers() -> None:
     found_here = [d for d in lint_source(text, "t.ns") if d.code == "NS201"]
     assert len(found_here) == 1
     assert found_here[0].message.startswith("dense (4 units, no activation) feeds dense_1")
+    assert found_here[0].span.line == 1
     assert any(
-        "1 more layer from" in n.message and "dense_3" in n.message for n in found_here[0].notes
+        "1 more layer from" in n.message and "dense_2" in n.message for n in found_here[0].notes
     )
 
 
@@ -148,8 +152,34 @@ def test_the_seed_without_activations_names_layers_and_widths() -> None:
     messages = [d.message for d in lint_source(text, "seed.ns") if d.code == "NS201"]
     assert messages[0] == (
         "dense (4 units, no activation) feeds dense_1 directly: the two are one linear map; "
-        "add an activation such as relu"
+        "add an activation such as relu to dense"
     )
+
+
+def _without_activations(text: str) -> str:
+    return re.sub(r",\s*(activation=)?relu\b", "", text)
+
+
+def test_the_seed_without_activations_warns_at_the_layers_to_change() -> None:
+    """The seed's lesson: its two hidden layers stripped of relu each get NS201 at their own
+    line (the layer to change), with the layer they feed as related information."""
+    path = ROOT / "examples" / "seed.ns"
+    text = _without_activations(path.read_text())
+    lines = text.splitlines()
+    for model in ("seed", "seed_keras"):
+        start = lines.index(next(line for line in lines if line.startswith(f"model {model} ")))
+        end = lines.index("}", start)
+        spec = "\n".join(lines[start : end + 1]) + "\n"
+        warned = [d for d in lint_source(spec, "seed.ns") if d.code == "NS201"]
+        spec_lines = spec.splitlines()
+        assert [spec_lines[d.span.line - 1].strip().split("(")[0] for d in warned] == [
+            "dense",
+            "dense",
+        ]
+        for diagnostic, feeds in zip(warned, ("(3", "(1")):
+            (related,) = [n for n in diagnostic.notes if n.span is not None]
+            assert related.span.line == diagnostic.span.line + 1
+            assert spec_lines[related.span.line - 1].strip().startswith("dense" + feeds)
 
 
 def test_an_error_upstream_causes_no_rule_findings_downstream() -> None:
@@ -269,3 +299,44 @@ def test_merge_kinds_say_what_they_compute() -> None:
 
     for kind in all_kinds():
         assert (kind.traits.merge is not Merge.NONE) is kind.is_merge, kind.name
+
+
+# ---- messages that give the fix --------------------------------------------------------------
+
+
+def test_an_activation_on_the_strides_says_to_write_activation() -> None:
+    text = "model m {\n input [28, 28, 1]\n conv2d(32, 3, relu)\n flatten\n dense(10)\n}\n"
+    (diagnostic,) = lint_source(text, "t.ns")
+    assert diagnostic.code == "NS006" and diagnostic.span.line == 3
+    assert diagnostic.message.endswith("`relu` is an activation: write activation=relu")
+
+
+def test_an_activation_where_a_layer_takes_none_says_to_add_a_layer() -> None:
+    text = "model m {\n input [28, 28, 1]\n max_pool2d(2, relu)\n flatten\n dense(10)\n}\n"
+    (diagnostic,) = lint_source(text, "t.ns")
+    assert diagnostic.code == "NS006"
+    assert "max_pool2d does not take: add a relu layer after it" in diagnostic.message
+
+
+def test_a_recurrent_layer_after_a_recurrent_layer_says_return_sequences() -> None:
+    text = "model m {\n input [10, 8]\n lstm(32)\n lstm(16)\n}\n"
+    (diagnostic,) = lint_source(text, "t.ns")
+    assert diagnostic.code == "NS106" and diagnostic.span.line == 4
+    assert "give that one return_sequences=true" in diagnostic.message
+
+
+def test_a_pair_rule_names_the_other_layer_as_related_information(tmp_path, capsys) -> None:
+    """SARIF carries the consumer as a related location of the producer's warning."""
+    import json
+
+    from netspec.app.cli import main
+
+    path = tmp_path / "seed.ns"
+    path.write_text("model seed {\n    input [2]\n    dense(4)\n    dense(1)\n}\n")
+    main(["lint", "--format", "sarif", str(path)])
+    (result,) = json.loads(capsys.readouterr().out)["runs"][0]["results"]
+    assert result["ruleId"] == "NS201"
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 3
+    (related,) = result["relatedLocations"]
+    assert related["physicalLocation"]["region"]["startLine"] == 4
+    assert related["message"]["text"] == "dense_1 (line 4) takes its output"

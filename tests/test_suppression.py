@@ -24,7 +24,7 @@ NS101_SPEC = "model m {\n    input [4, 4, 1]\n    conv2d(2, 5)\n}\n"  # NS101 on
 NS010_SPEC = (
     "model m {\n    x = input [2]\n    s = x -> dense(4)\n    y = x -> dense(1)\n    output y\n}\n"
 )
-NS201_SPEC = "model m {\n    input [2]\n    dense(4)\n    dense(1)\n}\n"  # NS201 on line 4
+NS201_SPEC = "model m {\n    input [2]\n    dense(4)\n    dense(1)\n}\n"  # NS201 on line 3
 # Both a shape error (NS101, line 3) and an unused value (NS010, line 6) in one file.
 TWO_CODES_SPEC = (
     "model m {\n    x = input [4, 4, 1]\n    y = x -> conv2d(2, 5)\n"
@@ -195,8 +195,8 @@ def test_a_syntax_error_is_never_silenced_or_ignored(tmp_path, capsys):
 
 @needs_ns201
 def test_noqa_silences_a_design_rule():
-    assert codes(NS201_SPEC) == [("NS201", 4)]
-    assert codes(with_comment(NS201_SPEC, 4, "  # noqa: NS201")) == []
+    assert codes(NS201_SPEC) == [("NS201", 3)]
+    assert codes(with_comment(NS201_SPEC, 3, "  # noqa: NS201")) == []
     assert codes("# netspec: noqa: NS201\n" + NS201_SPEC) == []
 
 

@@ -41,8 +41,9 @@ def _rnn_infer(what: str) -> Callable[[list[Shape], Any], Shape]:
         if len(shape) != 2:
             raise ShapeError(
                 f"{what} needs a sequence (batch, time, features) of rank 3, got "
-                f"{format_shape(shape)} (rank {len(shape) + 1}); "
-                "reshape or repeat_vector makes one",
+                f"{format_shape(shape)} (rank {len(shape) + 1}); when a recurrent layer feeds "
+                "it, give that one return_sequences=true, otherwise reshape or repeat_vector "
+                "makes one",
                 code=codes.RNN_NEEDS_SEQUENCE,
             )
         if args["return_state"]:

@@ -189,9 +189,23 @@ def _check_into(
     try:
         given[arg.name] = check_value(kind.name, arg, value)
     except ValueProblem as exc:
-        problems.append(
-            ArgumentProblem(exc.code, exc.message, position, keyword, exc.help, exc.inner)
-        )
+        message = exc.message
+        fix = _activation_in_place(kind, value) if position is not None else None
+        if fix is not None and exc.code == codes.WRONG_TYPE:
+            message = f"{message}; {fix}"
+        problems.append(ArgumentProblem(exc.code, message, position, keyword, exc.help, exc.inner))
+
+
+def _activation_in_place(kind: LayerKind, value: Any) -> str | None:
+    """The fix for an activation given where the Keras order puts another argument:
+    `conv2d(32, 3, relu)` lands relu on strides, where `dense(4, relu)` is right."""
+    if not isinstance(value, str) or value not in ACTIVATIONS:
+        return None
+    if any(arg.name == "activation" for arg in kind.args):
+        return f"`{value}` is an activation: write activation={value}"
+    return (
+        f"`{value}` is an activation, which {kind.name} does not take: add a {value} layer after it"
+    )
 
 
 class _Invalid:

@@ -62,6 +62,7 @@ REGISTRY: tuple[Rule, ...] = (
     output.output_vs_loss_logits,
     output.head_vs_task,
     output.regression_head,
+    output.losses_per_output,
 )
 
 

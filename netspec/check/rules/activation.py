@@ -286,7 +286,7 @@ def final_logits(checked: CheckedGraph) -> list[Logits]:
             units = _squashed_units(checked, squash)
             if end.activation == "softmax" and units == 1:
                 continue  # a softmax of one value is NS205's: always 1.0, whatever comes before
-            before, passed = back_through(checked, squash, is_passthrough)
+            before, passed = back_through(checked, squash, keeps_scores)
             bent = None if before is None else bending(before)
             if before is not None and bent is not None:
                 between = passed[::-1]
@@ -299,6 +299,14 @@ def final_logits(checked: CheckedGraph) -> list[Logits]:
                 units = width(checked, graph.node(output_id))
                 found.append(Logits(layer, bent, None, loss_squash(loss), loss, units, passed))
     return found
+
+
+def keeps_scores(node: Node) -> bool:
+    """Passes scores on within the range they had: dropout, flatten, reshape, padding, and
+    pooling (a maximum or an average of values in a range stays in it)."""
+    if is_passthrough(node):
+        return True
+    return len(node.inputs) == 1 and effective(node)[0].traits.pooling is not None
 
 
 def bending(node: Node) -> str | None:
@@ -318,7 +326,7 @@ def _scores_layer(checked: CheckedGraph, output: Node) -> tuple[Node, list[Node]
     """The layer that gives an output its values, through dropout and reshaping."""
     passed: list[Node] = []
     node = output
-    while is_passthrough(node):
+    while keeps_scores(node):
         passed.append(node)
         node = checked.graph.node(node.inputs[0])
     return node, passed[::-1]
@@ -411,8 +419,10 @@ def nonlinear_logits(checked: CheckedGraph, config: RuleConfig) -> Iterator[Find
     softmax or sigmoid itself (from_logits=true) to a layer with an activation, and for a
     recurrent layer feeding the softmax directly, whose output its tanh bounds. The layer before
     the logits keeps its activation (`dense(64, relu)`, `dense(10)`, `softmax` is right).
-    Walked through: dropout, noise, flatten, reshape and padding; batch norm re-centres the
-    scores and stops the walk. A softmax or sigmoid head with from_logits=true is NS301's.
+    Walked through: dropout, noise, flatten, reshape, padding and pooling (global or not: a
+    maximum or an average of scores a relu has cut stays cut, so `conv2d(10, 1, relu)`,
+    global pooling, softmax bends them just the same; SqueezeNet's classifier has this flaw);
+    batch norm re-centres the scores and stops the walk. A softmax or sigmoid head with from_logits=true is NS301's.
 
     Bad:
 
@@ -499,10 +509,10 @@ def saturating_activations(checked: CheckedGraph, config: RuleConfig) -> Iterato
     reported: set[int] = set()
     for node_id, run in runs.items():
         first = run[0]
-        if len(run) > config.saturating_layers and node_id not in previous:
-            if first.id not in reported:
-                reported.add(first.id)
-                yield _saturating(checked, run, consumers)
+        ends = len(run) > config.saturating_layers and node_id not in previous
+        if ends and first.id not in reported:
+            reported.add(first.id)
+            yield _saturating(checked, run, consumers)
 
 
 def _within_run(node: Node) -> bool:

@@ -14,11 +14,13 @@ from netspec.check.rules.graphs import (
     is_learning,
     is_map,
     known_nodes,
+    learning_before,
     next_activation,
 )
 from netspec.check.shapes import CheckedGraph
 from netspec.diagnostics import Severity, Span
 from netspec.language.ir import Node
+from netspec.layers.base import CallValue
 from netspec.layers.catalog import LayerSpec
 from netspec.layers.core import PRELU
 from netspec.layers.traits import Wrapper
@@ -58,9 +60,16 @@ def constant_initializer(checked: CheckedGraph, config: RuleConfig) -> Iterator[
     With a constant kernel every unit of the layer computes the same value and starts from the
     same point; only the random layers after it can tell them apart, and with zeros and relu the
     units get no gradient at all (relu'(0) is 0), so the layer never learns. Random
-    initializers (glorot_uniform, Keras' default, or he_normal for relu) break the symmetry. The
-    output layer is not reported: each of its units has its own target, and zero-initialising
-    the last layer is a known, deliberate technique.
+    initializers (glorot_uniform, Keras' default, or he_normal for relu) break the symmetry.
+
+    At the output layer each unit has its own target, which breaks the symmetry there, and
+    zero-initialising the last layer alone is a known, deliberate technique (the model starts
+    from a neutral prediction): it is left alone. The output layer is reported when the layer
+    before it starts constant too (its features are then the same for every example, so the
+    output kernel gets no gradient that tells examples apart: the whole model is stuck), and
+    when it starts at ones or another non-zero constant (every output starts as the sum of its
+    inputs, a large equal score that saturates a softmax or sigmoid). A model whose only
+    learning layer is the output (a logistic regression) is a convex fit from any start.
 
     Bad:
 
@@ -80,22 +89,68 @@ def constant_initializer(checked: CheckedGraph, config: RuleConfig) -> Iterator[
         dense(16, relu, kernel_initializer=he_normal)
         dense(1)
     }
+
+    # Left alone: a zero-initialised output layer after random hidden layers.
+    model zero_head {
+        input [8]
+        dense(16, relu, kernel_initializer=he_normal)
+        dense(3, softmax, kernel_initializer=zeros)
+    }
     ```
     """
     outputs = {layer.id for layer in head_layers(checked)}
     for node in known_nodes(checked):
-        if not is_learning(node) or node.id in outputs:
+        if not is_learning(node):
             continue
         for key, value, span in _kernel_initializers(node):
             name = initializer_name(value)
-            if name in _CONSTANT:
-                weights = key.removesuffix("_initializer")
+            if name not in _CONSTANT:
+                continue
+            weights = key.removesuffix("_initializer")
+            help = "use a random initializer such as glorot_uniform or he_normal"
+            if node.id not in outputs:
                 message = (
                     f"{node.name} starts its {weights} weights at {name}: its units start "
                     "identical, which slows or stops learning"
                 )
-                help = "use a random initializer such as glorot_uniform or he_normal"
                 yield Finding(node, message, help=help, span=span)
+                continue
+            reason = _output_reason(checked, node, value, name)
+            if reason is not None:
+                message = (
+                    f"the output layer {node.name} starts its {weights} weights at {name}: {reason}"
+                )
+                yield Finding(node, message, help=help, span=span)
+
+
+def _output_reason(checked: CheckedGraph, node: Node, value: Any, name: str) -> str | None:
+    """Why a constant kernel hurts at the output, or None for a deliberate zero start."""
+    before = learning_before(checked, node)
+    if before is None:
+        return None  # the model's only learning layer: a convex fit from any start
+    zero = name == "zeros" or (name == "constant" and _constant_value(value) == 0)
+    if zero:
+        if not _starts_constant(before):
+            return None  # zero-initialising the last layer alone is a known technique
+        return (
+            f"{before.name} before it starts constant too, so every example reaches it with the "
+            "same features and its kernel gets no gradient that tells them apart"
+        )
+    return (
+        "it sums its inputs with equal weights, so every output starts as the same large "
+        "score, and a softmax or sigmoid on it starts saturated"
+    )
+
+
+def _constant_value(value: Any) -> Any:
+    if isinstance(value, CallValue):
+        kwargs = dict(value.kwargs)
+        return kwargs.get("value", value.args[0] if value.args else 0.0)
+    return 0.0  # `constant` alone is Keras' Constant(value=0.0)
+
+
+def _starts_constant(node: Node) -> bool:
+    return any(initializer_name(value) in _CONSTANT for _, value, _ in _kernel_initializers(node))
 
 
 @rule("NS223", "initializer-activation-mismatch", Severity.INFO)

@@ -18,8 +18,9 @@ from netspec.check.rules.graphs import (
     shape_text,
     units_text,
 )
+from netspec.check.rules.output import PROBABILITY_LOSSES, output_losses
 from netspec.check.shapes import CheckedGraph
-from netspec.diagnostics import Severity
+from netspec.diagnostics import Note, Severity
 from netspec.language.ir import Node
 from netspec.layers import catalog
 from netspec.layers.common import product
@@ -43,16 +44,24 @@ def _dense_heads(checked: CheckedGraph) -> list[Node]:
 
 @rule("NS206", "dense-on-feature-map", Severity.WARNING)
 def dense_on_feature_map(checked: CheckedGraph, config: RuleConfig) -> Iterator[Finding]:
-    """A dense layer on a convolution's feature map, with no flatten or global pooling between.
+    """A dense layer on a feature map whose per-position outputs reach the model's output.
 
     Keras' Dense works on the last axis only: given a (batch, height, width, channels) feature
     map it is applied at every position, and the model's output keeps the spatial axes. That is
     rarely what a classifier after a convolution stack means; it wants flatten or a global
-    pooling first. Only feature maps that come from a convolution or a (non-global) pooling layer
-    are reported: dense on a sequence from an embedding or a recurrent layer is per-step on
-    purpose, and so is a layout chosen by reshape. A model that wants one output per position
-    (a tagger, a segmentation head) says so with time_distributed(dense(...)) or a 1x1
-    convolution, which are not reported.
+    pooling first, and a loss that expects one vector per sample then scores every position.
+    Reported at the first dense layer on the map, when its per-position outputs reach an output
+    of the model with the positions intact. Feature maps from a convolution or a (non-global)
+    pooling layer count, and so do images given straight to a dense layer (`input [28, 28]`)
+    under a classification loss (a series of rank 2 may be meant per step).
+
+    Left alone: a dense layer used as a pointwise (1x1) layer inside a block that returns to
+    the feature map, whose outputs go on into a convolution, a global pooling, flatten or a
+    reshape (ConvNeXt's inverted MLP between its depthwise convolutions, a transformer's
+    feed-forward layers over a sequence). Dense on a sequence from an embedding or a recurrent
+    layer is per-step on purpose, and so is a layout chosen by reshape; a model that wants one
+    output per position (a tagger, a segmentation head) says so with
+    time_distributed(dense(...)) or a 1x1 convolution, which are not reported.
 
     Bad:
 
@@ -73,8 +82,20 @@ def dense_on_feature_map(checked: CheckedGraph, config: RuleConfig) -> Iterator[
         global_avg_pool2d
         dense(10, softmax)
     }
+
+    # Left alone: pointwise dense layers inside a block that returns to the feature map.
+    model pointwise_mlp {
+        x = input [28, 28, 32]
+        h = x -> depthwise_conv2d(7, padding=same) -> layer_norm
+            -> dense(128, gelu) -> dense(32)
+        add(x, h) -> global_avg_pool2d -> dense(10, softmax)
+    }
     ```
     """
+    graph = checked.graph
+    consumers = graph.consumers()
+    outputs = set(graph.outputs)
+    losses = {output_id: loss.name for output_id, loss in output_losses(checked)}
     for node in known_nodes(checked):
         if not _dense(node):
             continue
@@ -82,8 +103,44 @@ def dense_on_feature_map(checked: CheckedGraph, config: RuleConfig) -> Iterator[
         if shape is None or len(shape) < 2:
             continue
         source = _feature_map_source(checked, node)
-        if source is not None:
-            yield _per_position(checked, node, source, shape)
+        if source is None:
+            continue
+        reached = _positions_reach_output(checked, node, consumers, outputs)
+        if reached is None:
+            continue
+        # Raw values of rank 2 are an image or a series: a series may be meant per step, an
+        # image under a classification loss is not.
+        if source.is_input and losses.get(reached) not in PROBABILITY_LOSSES:
+            continue
+        yield _per_position(checked, node, source, shape, graph.node(reached))
+
+
+def _positions_reach_output(
+    checked: CheckedGraph, dense: Node, consumers: dict[int, list[int]], outputs: set[int]
+) -> int | None:
+    """The model output that the dense layer's per-position values reach with the positions
+    kept (not through a convolution, a recurrent layer, flatten, reshape or global pooling)."""
+    rank = len(checked.shapes.get(dense.id) or ())
+    graph = checked.graph
+    seen: set[int] = set()
+    stack = [dense.id]
+    while stack:
+        node_id = stack.pop()
+        if node_id in seen:
+            continue
+        seen.add(node_id)
+        if node_id in outputs:
+            return node_id
+        for later_id in consumers[node_id]:
+            later = graph.node(later_id)
+            shape = checked.shapes.get(later_id)
+            traits = effective(later)[0].traits
+            if shape is None or len(shape) < rank or traits.new_layout:
+                continue
+            if traits.is_convolution or traits.recurrent:
+                continue  # back into spatial or sequential processing: a pointwise layer
+            stack.append(later_id)
+    return None
 
 
 def _feature_map_source(checked: CheckedGraph, dense: Node) -> Node | None:
@@ -99,6 +156,8 @@ def _feature_map_source(checked: CheckedGraph, dense: Node) -> Node | None:
         traits = effective(node)[0].traits
         if traits.window is not None:  # a convolution or a (non-global) pooling layer
             return node
+        if node.is_input and _is_float_input(node):
+            return node  # an image or a table of values given straight to the dense layer
         # Past a layer that changes the rank or the meaning of the positions, a dense is not
         # "on a convolution's feature map" any more (an embedding starts a sequence).
         if is_learning(node) or traits.is_global_pooling or traits.new_layout:
@@ -107,17 +166,24 @@ def _feature_map_source(checked: CheckedGraph, dense: Node) -> Node | None:
     return None
 
 
+def _is_float_input(node: Node) -> bool:
+    dtype = node.args.get("dtype")
+    return not isinstance(dtype, str) or dtype.startswith(("float", "bfloat"))
+
+
 def global_average_pooling(spatial: int) -> str:
     """The catalog's global average pooling over `spatial` axes, by name, for a help text."""
     for kind in catalog.all_kinds():
         traits = kind.traits
-        if traits.is_global_pooling and traits.pooling is Pooling.AVERAGE:
-            if traits.spatial_rank == spatial:
-                return kind.name
+        average = traits.is_global_pooling and traits.pooling is Pooling.AVERAGE
+        if average and traits.spatial_rank == spatial:
+            return kind.name
     return "a global pooling"
 
 
-def _per_position(checked: CheckedGraph, dense: Node, source: Node, shape: tuple) -> Finding:
+def _per_position(
+    checked: CheckedGraph, dense: Node, source: Node, shape: tuple, output: Node
+) -> Finding:
     spatial = len(shape) - 1
     pool = global_average_pooling(spatial)
     message = (
@@ -125,7 +191,18 @@ def _per_position(checked: CheckedGraph, dense: Node, source: Node, shape: tuple
         f"{source.name} and is applied at every position, giving "
         f"{shape_text(shape_of(checked, dense))}"
     )
-    return Finding(dense, message, help=f"add flatten or {pool} before {dense.name}")
+    notes = tuple(
+        Note(
+            f"the loss {loss.written} (line {loss.span.line}) scores every position of the "
+            f"output {output.name}, {shape_text(shape_of(checked, output))}, where a "
+            "classifier's labels come one per sample",
+            loss.span,
+        )
+        for output_id, loss in output_losses(checked)
+        if output_id == output.id
+    )
+    help = f"add flatten or {pool} before {dense.name}"
+    return Finding(dense, message, help=help, notes=notes)
 
 
 @rule("NS209", "parameter-blow-up", Severity.WARNING)

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from netspec.check.rules.base import Finding, RuleConfig, rule
-from netspec.check.rules.graphs import Head, describe, head
+from netspec.check.rules.graphs import (
+    Head,
+    describe,
+    effective,
+    head,
+    is_transparent,
+    wrapped_args,
+)
 from netspec.check.shapes import CheckedGraph
 from netspec.diagnostics import Note, Severity, Span
 from netspec.layers.catalog import CallValue
@@ -21,7 +28,24 @@ _CATEGORICAL = (
     "sparse_categorical_crossentropy",
 )
 PROBABILITY_LOSSES = _BINARY + _CATEGORICAL  # the losses that take from_logits
-_REGRESSION = ("mean_squared_error", "mean_absolute_error", "huber", "log_cosh")
+_REGRESSION = (
+    "mean_squared_error",
+    "mean_absolute_error",
+    "huber",
+    "log_cosh",
+    "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error",
+)
+_DISTRIBUTION = ("kl_divergence",)  # compares distributions: wants a softmax too
+_DISTRIBUTIONS = ("softmax", "sparsemax")  # activations whose outputs sum to 1
+_PROBABILITIES = ("sigmoid", "hard_sigmoid", "sparse_sigmoid")  # each output in [0, 1]
+_HINGE = ("hinge", "squared_hinge")
+_OVERLAP = ("dice", "tversky")  # segmentation losses on probabilities, with no from_logits
+# Activations that let an output go negative, where the poisson loss takes a logarithm.
+_SIGNED = (
+    "tanh", "hard_tanh", "softsign", "elu", "selu", "celu", "leaky_relu", "log_sigmoid",
+    "log_softmax", "tanh_shrink", "soft_shrink", "hard_shrink",
+)  # fmt: skip
 _SQUASHING = ("softmax", "sigmoid")
 # The outputs a regression loss cannot be fitted with, and why (NS303).
 _REGRESSION_BOUNDS = {
@@ -162,7 +186,19 @@ def head_vs_task(checked: CheckedGraph, config: RuleConfig) -> Iterator[Finding]
     to 1 and the loss rewards making every unit large.
     Binary cross-entropy scores each unit as its own yes/no question: with a softmax over several
     units, the units compete when they should not (for one label per example, the loss should be
-    categorical; for several labels, the activation should be sigmoid).
+    categorical; for several labels, the activation should be sigmoid), and a softmax over one
+    unit is always 1.0 (NS205 says so too: this rule says what the loss wants).
+    Every loss of keras.losses is judged against the output's activation and units, whatever
+    else is reported at that layer: binary cross-entropy (and its focal form) wants sigmoid
+    units, and clips anything else (relu, tanh, softplus) into [0, 1], where the clipped
+    outputs get no gradient; categorical, sparse categorical and KL divergence want a softmax
+    over the classes; hinge and squared hinge want scores that can reach the margin of 1 on
+    both sides, which a sigmoid or softmax never does; dice and tversky measure the overlap of
+    probabilities with a mask and take no from_logits, so they want sigmoid or softmax outputs
+    (a linear one makes them unbounded). A linear output with from_logits=true
+    is always right; a linear output without it, or a squashed one with it, is NS301's. A
+    recurrent layer that gives the output itself counts with its cell's activation (tanh by
+    default): `lstm(1)` under binary cross-entropy gives values in (-1, 1), not probabilities.
 
     Bad:
 
@@ -172,6 +208,13 @@ def head_vs_task(checked: CheckedGraph, config: RuleConfig) -> Iterator[Finding]
         dense(8, relu)
         dense(1, sigmoid)
         compile(loss=categorical_crossentropy, optimizer=adam)
+    }
+
+    model one_softmax {
+        input [16]
+        dense(8, relu)
+        dense(1, softmax)
+        compile(loss=binary_crossentropy, optimizer=adam)
     }
     ```
 
@@ -186,30 +229,89 @@ def head_vs_task(checked: CheckedGraph, config: RuleConfig) -> Iterator[Finding]
     }
     ```
     """
-    for end, loss in _heads_and_losses(checked):
-        if loss.name in _CATEGORICAL and end.units == 1:
+    for output_id, loss in output_losses(checked):
+        end = head(checked, output_id) or _recurrent_head(checked, output_id)
+        found = None if end is None else _task_mismatch(end, loss)
+        if end is not None and found is not None:
+            yield _finding(end, loss, *found)
+
+
+def _recurrent_head(checked: CheckedGraph, output_id: int) -> Head | None:
+    """An output that a recurrent layer gives directly (through dropout or reshaping): its
+    cell's activation (tanh by default) bounds it, as an activation of the head would."""
+    graph = checked.graph
+    node = graph.node(output_id)
+    shape = checked.shapes.get(output_id)
+    while not effective(node)[0].traits.recurrent:
+        if len(node.inputs) != 1 or not is_transparent(node):
+            return None
+        node = graph.node(node.inputs[0])
+    kind, args = effective(node)
+    activation = wrapped_args(kind, args).get("activation")
+    if shape is None or not isinstance(activation, str) or activation == "linear":
+        return None
+    return Head(graph.node(output_id), node, activation, shape[-1] if shape else None)
+
+
+def _task_mismatch(end: Head, loss: Loss) -> tuple[str, str] | None:
+    """(message, help) when the output does not suit the classification the loss is for."""
+    layer, activation, units = end.layer.name, end.activation, end.units
+    wanted = loss.written
+    if loss.name in _CATEGORICAL and units == 1:
+        message = (
+            f"{layer} has one output unit, but {wanted} needs one unit per class: with a "
+            "single class there is nothing to learn"
+        )
+        return message, "for a yes/no output use sigmoid with binary_crossentropy"
+    if loss.name in _BINARY and activation == "softmax":
+        if units == 1:
             message = (
-                f"{end.layer.name} has one output unit, but {loss.written} needs one unit per "
-                "class: with a single class there is nothing to learn"
+                f"{layer} applies softmax to one unit, which is always 1.0, but {wanted} "
+                "wants the probability of the positive class from a sigmoid"
             )
-            help = "for a yes/no output use sigmoid with binary_crossentropy"
-            yield _finding(end, loss, message, help)
-        elif loss.name in _CATEGORICAL and end.activation == "sigmoid":
-            message = (
-                f"{end.layer.name} applies sigmoid, but {loss.written} expects a softmax over "
-                "the classes: sigmoid outputs do not sum to 1"
-            )
-            help = "use softmax, or binary_crossentropy for several labels per example"
-            yield _finding(end, loss, message, help)
-        elif loss.name in _BINARY and end.activation == "softmax" and (end.units or 0) > 1:
-            message = (
-                f"{end.layer.name} applies softmax over {end.units} units, but {loss.written} "
-                "scores each unit as its own yes/no: the units compete when they should not"
-            )
-            help = (
-                "one label per example: categorical_crossentropy; several labels: sigmoid outputs"
-            )
-            yield _finding(end, loss, message, help)
+            return message, "use dense(1, sigmoid) with binary_crossentropy"
+        message = (
+            f"{layer} applies softmax over {units} units, but {wanted} scores each unit "
+            "as its own yes/no: the units compete when they should not"
+        )
+        help = "one label per example: categorical_crossentropy; several labels: sigmoid outputs"
+        return message, help
+    if loss.name in _OVERLAP and activation not in _PROBABILITIES + _DISTRIBUTIONS:
+        what = f"applies {activation}" if activation else "outputs raw scores"
+        message = (
+            f"{layer} {what}, but {wanted} measures the overlap of probabilities with the "
+            "target mask: outputs outside [0, 1] make the loss unbounded"
+        )
+        return message, f"give {layer} sigmoid (or softmax over the classes)"
+    if activation is None or loss.from_logits:
+        return None  # raw scores, or squashing twice: NS301's
+    distribution = loss.name in _CATEGORICAL + _DISTRIBUTION
+    if distribution and activation == "sigmoid":
+        message = (
+            f"{layer} applies sigmoid, but {wanted} expects a softmax over the classes: "
+            "sigmoid outputs do not sum to 1"
+        )
+        return message, "use softmax, or binary_crossentropy for several labels per example"
+    if distribution and activation not in _DISTRIBUTIONS:
+        message = (
+            f"{layer} applies {activation}, whose outputs are no distribution over the "
+            f"classes, but {wanted} expects a softmax"
+        )
+        return message, f"give {layer} softmax, or keep it linear with from_logits=true"
+    if loss.name in _BINARY and activation not in _PROBABILITIES:
+        message = (
+            f"{layer} applies {activation}, whose outputs are no probabilities, but {wanted} "
+            "expects them from a sigmoid: it clips the outputs into [0, 1], where the clipped "
+            "ones get no gradient"
+        )
+        return message, f"give {layer} sigmoid, or keep it linear with from_logits=true"
+    if loss.name in _HINGE and activation in _SQUASHING:
+        message = (
+            f"{layer} applies {activation}, whose outputs lie in (0, 1), but {wanted} wants "
+            "scores that reach the margin of 1 on each side (labels -1 and 1)"
+        )
+        return message, f"keep {layer} linear or give it tanh, or use binary_crossentropy"
+    return None
 
 
 @rule("NS303", "regression-head", Severity.WARNING)
@@ -225,8 +327,11 @@ def regression_head(checked: CheckedGraph, config: RuleConfig) -> Iterator[Findi
     pushed below 0 it stays at 0, so even for targets that are never negative (prices, counts) a
     relu output can die; softplus (smooth, positive) or a linear output serve better. Regression
     wants a linear output; probabilities want a cross-entropy loss. Loss aliases count (`mse`,
-    `MeanSquaredError`). Smooth activations that are unbounded above (softplus, exponential, elu)
-    are deliberate choices for positive targets and are not reported.
+    `MeanSquaredError`), and so do mape and msle. Smooth activations that are unbounded above
+    (softplus, exponential, elu) are deliberate choices for positive targets and are not
+    reported. The poisson loss is the other way round: it takes the logarithm of the output as
+    a rate, so it wants a positive output (softplus, exponential) and a linear or tanh output,
+    which can go negative, is reported.
 
     Bad:
 
@@ -262,3 +367,72 @@ def regression_head(checked: CheckedGraph, config: RuleConfig) -> Iterator[Findi
             )
             help = "use a linear output for regression, or a cross-entropy loss for probabilities"
             yield _finding(end, loss, message, help)
+        elif loss.name == "poisson" and (end.activation is None or end.activation in _SIGNED):
+            what = end.activation or "no activation"
+            message = (
+                f"{end.layer.name} ({what}) can give negative outputs, but the loss "
+                f"{loss.written} takes their logarithm as a rate: a negative rate has none"
+            )
+            help = "give the output a positive activation: softplus or exponential"
+            yield _finding(end, loss, message, help)
+
+
+@rule("NS304", "losses-per-output", Severity.WARNING)
+def losses_per_output(checked: CheckedGraph, config: RuleConfig) -> Iterator[Finding]:
+    """compile gives a list of losses whose length is not the number of the model's outputs.
+
+    A list of losses pairs one loss with each output, in the order `output` names them. Keras 3
+    takes a shorter list without a word and leaves the outputs past its end without a loss:
+    their layers never train (a two-output model compiled with `loss=[categorical_crossentropy]`
+    fits, and its second head keeps its initial weights). A longer list has losses with no
+    output to score, which Keras either ignores or refuses with a KeyError when it fits. None
+    of the losses can then be judged against its head. One loss (not a list) serves every
+    output.
+
+    Bad:
+
+    ```netspec
+    model two_heads {
+        x = input [16]
+        h = x -> dense(32, relu)
+        kind = h -> dense(3, softmax)
+        price = h -> dense(1)
+        output kind, price
+        compile(loss=[categorical_crossentropy], optimizer=adam)
+    }
+    ```
+
+    Good:
+
+    ```netspec
+    model two_heads {
+        x = input [16]
+        h = x -> dense(32, relu)
+        kind = h -> dense(3, softmax)
+        price = h -> dense(1)
+        output kind, price
+        compile(loss=[categorical_crossentropy, mse], optimizer=adam)
+    }
+    ```
+    """
+    graph = checked.graph
+    if graph.compile is None or not isinstance(graph.compile.loss, tuple):
+        return
+    outputs = list(dict.fromkeys(graph.outputs))
+    losses = len(graph.compile.loss)
+    if losses != len(outputs):
+        span = graph.compile.arg_spans.get("loss", graph.compile.span)
+        names = ", ".join(graph.node(i).name for i in outputs)
+        if losses < len(outputs):
+            left = ", ".join(graph.node(i).name for i in outputs[losses:])
+            one = len(outputs) - losses == 1
+            what = f"{left} {'gets' if one else 'get'} no loss and never {'trains' if one else 'train'}"
+        else:
+            extra = losses - len(outputs)
+            what = f"{extra} of the losses {'scores' if extra == 1 else 'score'} no output"
+        message = (
+            f"compile gives {losses} loss{'' if losses == 1 else 'es'} for "
+            f"{len(outputs)} output{'' if len(outputs) == 1 else 's'} ({names}): {what}"
+        )
+        help = "give one loss per output, in the order of `output`, or one loss for all"
+        yield Finding(None, message, help=help, span=span)
