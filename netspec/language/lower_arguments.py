@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from netspec import codes
 from netspec.diagnostics import Span
 from netspec.language import syntax as S
-from netspec.language.evaluate import ValueError_, evaluate
+from netspec.language.evaluate import (
+    Several,
+    TensorHooks,
+    TensorRef,
+    Unknown,
+    ValueError_,
+    evaluate,
+)
 from netspec.language.lower_graph import GraphBuilder
 from netspec.language.names import name_problem
 from netspec.language.scope import Frame
+from netspec.language.values import shown
 from netspec.layers import catalog
 from netspec.layers.catalog import LayerKind, LayerSpec
 from netspec.layers.core import INPUT
@@ -40,25 +48,47 @@ class ArgumentBinder:
 
     def __init__(self, builder: GraphBuilder) -> None:
         self.error = builder.error
+        # What evaluation asks about tensors in a frame (`input.shape`): set by the lowering.
+        self.tensors: Callable[[Frame], TensorHooks] | None = None
         self.counters: dict[str, int] = {}
         self.names: dict[str, Span] = {}
 
     def split_arguments(
-        self, arguments: tuple[S.Argument, ...], frame: Frame, skip: int = 0
+        self,
+        arguments: tuple[S.Argument, ...],
+        frame: Frame,
+        skip: int = 0,
+        *,
+        takes_values: bool = False,
     ) -> tuple[list, list, dict[int, Span], dict[str, Span], bool]:
-        """Evaluate a call's arguments: (positional, keywords, their spans, ok)."""
+        """Evaluate a call's arguments: (positional, keywords, their spans, ok). Values
+        (tensors) are arguments of blocks only (`takes_values`)."""
         positional: list[Any] = []
         keywords: list[tuple[str, Any]] = []
         position_spans: dict[int, Span] = {}
         keyword_spans: dict[str, Span] = {}
         ok = True
         hook = self.layer_value_hook(frame)
+        tensors = self.tensors(frame) if self.tensors is not None else None
         for argument in arguments[skip:]:
             try:
-                value = evaluate(argument.value, frame.env, hook)
+                value = evaluate(argument.value, frame.env, hook, tensors)
             except ValueError_ as exc:
                 # Keep the argument's place so that no "missing argument" follows from it.
-                self.error(exc.code, exc.message, exc.span, frame)
+                self.error(exc.code, exc.message, exc.span, frame, help=exc.help)
+                ok = False
+                value = INVALID
+            except Unknown:
+                ok = False
+                value = INVALID
+            if not takes_values and _holds_tensor(value):
+                self.error(
+                    codes.WRONG_TYPE,
+                    "a value (a tensor) cannot be a layer's argument; pass values along a chain "
+                    "(`x -> dense(4)`) or to a merge (`add(a, b)`)",
+                    argument.value.span,
+                    frame,
+                )
                 ok = False
                 value = INVALID
             if argument.name is None:
@@ -100,10 +130,12 @@ class ArgumentBinder:
         rest: list[tuple[str, Any]] = []
         for key, value in keywords:
             if key == "name":
-                if not isinstance(value, str):
+                if value is INVALID:
+                    ok = False
+                elif not isinstance(value, str):
                     self.error(
                         codes.WRONG_TYPE,
-                        f"a layer name is a word or a string, got {value!r}",
+                        f"a layer name is a word or a string, got {shown(value)}",
                         kspans[key],
                         frame,
                     )
@@ -186,7 +218,9 @@ class ArgumentBinder:
         return name
 
     def block_env(self, block: S.Block, term, arguments, frame: Frame) -> dict[str, Any] | None:
-        positional, keywords, pspans, kspans, ok = self.split_arguments(arguments, frame)
+        positional, keywords, pspans, kspans, ok = self.split_arguments(
+            arguments, frame, takes_values=True
+        )
         params = block.params
         if len(positional) > len(params):
             self.error(
@@ -236,6 +270,12 @@ class ArgumentBinder:
                 self.error(exc.code, exc.message, exc.span, frame)
                 ok = False
         return env if ok else None
+
+
+def _holds_tensor(value: Any) -> bool:
+    if isinstance(value, (TensorRef, Several)):
+        return True
+    return isinstance(value, tuple) and any(_holds_tensor(item) for item in value)
 
 
 def _argument_value_span(call: S.Call, keyword: str) -> Span | None:

@@ -11,7 +11,7 @@ from netspec.language.evaluate import TensorRef, ValueError_, evaluate
 from netspec.language.ir import BlockUse
 from netspec.language.lower_arguments import ArgumentBinder
 from netspec.language.lower_graph import GraphBuilder
-from netspec.language.scope import Frame, Scope, bound_names, scopes
+from netspec.language.scope import Frame, Names, Scope, bound_names, scopes
 from netspec.layers import catalog
 from netspec.layers.catalog import LayerKind
 from netspec.layers.common import DTYPES, UNUSABLE_ACTIVATIONS
@@ -56,7 +56,7 @@ class LayerLowering:
         first_term: bool,
     ) -> TensorRef | None:
         result = self.apply_term(term, value, scope, frame, first_term=first_term)
-        if result is None or result.node is None:
+        if result is None or (isinstance(result, TensorRef) and result.node is None):
             # The value was passed on; a failure here is reported once, not again as unused.
             self.mark_used(value)
         return result
@@ -90,7 +90,8 @@ class LayerLowering:
             # Names passed to an unknown merge still count as used: report the cause only.
             for argument in arguments:
                 if isinstance(argument.value, S.Word):
-                    self.mark_used(scope.find(argument.value.name))
+                    found = frame.env.get(argument.value.name)
+                    self.mark_used(found if isinstance(found, TensorRef) else None)
             return TensorRef(None)
         if kind.is_merge:
             return self.merge(kind, term, arguments, value, scope, frame, first_term)
@@ -213,11 +214,9 @@ class LayerLowering:
         if isinstance(value, S.InputExpr):
             return self.input_term(value, frame)
         if isinstance(value, S.Word):
-            ref = scope.find(value.name)
-            if ref is not None:
-                return ref
             if value.name in frame.env:
-                return None
+                found = frame.env[value.name]
+                return found if isinstance(found, TensorRef) else None
             known_kind = catalog.lookup(value.name) is not None or value.name in self.blocks
             if scope.bound_later(value.name) or not known_kind:
                 self.builder.unbound(value, scope, frame)
@@ -242,8 +241,10 @@ class LayerLowering:
             self.no_input(term.span, frame)
             return TensorRef(None)
         use = BlockUse(block.name, term.span)
-        inner = Frame(env, (*frame.origin, use), value, (*frame.stack, block.name))
         block_scope = Scope(later=bound_names(block.body))
+        inner = Frame(
+            Names(block_scope, env), (*frame.origin, use), value, (*frame.stack, block.name)
+        )
         self.builder.enter(term.span)
         try:
             self.builder.charge(block.span)
