@@ -337,6 +337,9 @@ class ModelLowering:
     def branch(self, stmt: S.If, scope: Scope, frame: Frame, current: Result) -> Result:
         """`if` chooses its statements as the model is expanded."""
         condition = self.evaluate(stmt.condition, frame)
+        if not isinstance(condition, bool):
+            # The value it would have taken is not reported as unused on top of this.
+            self.builder.mark_used(current if isinstance(current, TensorRef) else None)
         if condition is _FAILED:
             return TensorRef(None)
         if not isinstance(condition, bool):
@@ -434,6 +437,8 @@ class ModelLowering:
             return None
         if isinstance(term, S.InputExpr):
             return self.layers.input_term(term, frame)
+        if isinstance(term, S.Call) and term.name not in FUNCTIONS:
+            return self.source(term, scope, frame, None)  # a merge: `output add(a, b), a`
         value = self.evaluate(term, frame)
         return UNKNOWN if value is _FAILED else value
 
