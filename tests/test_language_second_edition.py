@@ -71,7 +71,7 @@ def test_expressions_mean_what_python_means(expression: str) -> None:
     binding = module.models[0].body[0]
     assert isinstance(binding, S.Binding)
     value = evaluate(binding.chain.terms[0], {})
-    python = eval(  # noqa: S307 - our own test expressions, in Python's grammar
+    python = eval(  # our own test expressions, written in Python's grammar
         expression, {"ceil": math.ceil, "floor": math.floor, "range": lambda *a: tuple(range(*a))}
     )
     assert value == python and type(value) is type(python)
