@@ -105,6 +105,13 @@ FAILURES = [
     ("destructure-one-value", "a, b = x -> dense(2)", "NS021", 3, 12, "2 names for 1 value"),
     ("name-listed-twice", "a, a = x -> dense(2)", "NS008", 3, 8, "listed twice"),
     ("compare-value", "if x == 1 { dense(2) }", "NS006", 3, 8, "compares numbers"),
+    ("ops-unknown", "c = ops.sqr(x)", "NS002", 3, 13, "`sqrt`"),
+    ("ops-no-axis", "c = ops.sum(x)", "NS005", 3, 9, "needs an axis"),
+    ("ops-of-number", "c = ops.sqrt(4)", "NS006", 3, 18, "takes a value"),
+    ("reduce-the-batch", "c = ops.sum(x, axis=0)", "NS102", 3, 9, "batch axis"),
+    ("values-of-two-ranks", "p = x -> global_avg_pool1d\n    c = x + p", "NS103", 4, 9, "one rank"),
+    ("values-do-not-fit", "p = x -> dense(3)\n    c = x * p", "NS103", 4, 9, "8 against 3"),
+    ("power-of-value", "c = x ** 2", "NS006", 3, 9, "does not apply to values"),
 ]
 
 
@@ -341,3 +348,32 @@ def test_hover_and_inlay_hints_answer_on_every_point_of_the_new_forms() -> None:
     hinted = {h.line for h in hints}
     # the lines of the `if` branches and of the destructuring binding get their shapes
     assert {lines.index("    y, a = x -> cell(p, 4)") + 1} <= hinted
+
+
+def test_operations_on_values_are_nodes_without_weights_or_layer_names() -> None:
+    text = """model m {
+    a = input [4]
+    b = input [4]
+    d = ops.sqrt(ops.maximum(ops.sum(ops.square(a - b), axis=1, keepdims=true), 1e-7))
+    h = (a * 0.5 + 1.0) -> relu(max_value=6.0)
+    concat(d, 1 - h, ops.mean(-h, axis=-1, keepdims=true)) -> dense(2)
+}
+"""
+    built = layers(text)
+    operations = [(n, k, s, p) for n, k, s, p in built if k.startswith("ops.")]
+    assert [(n, s, p) for n, _, s, p in operations] == [
+        ("subtract_op", (4,), 0),
+        ("square_op", (4,), 0),
+        ("sum_op", (1,), 0),
+        ("maximum_op", (1,), 0),
+        ("sqrt_op", (1,), 0),
+        ("multiply_op", (4,), 0),
+        ("add_op", (4,), 0),
+        ("subtract_op_1", (4,), 0),
+        ("negative_op", (4,), 0),
+        ("mean_op", (1,), 0),
+    ]
+    # Keras' layer names go on as if the operations were not there.
+    assert [n for n, k, _, _ in built if not k.startswith("ops.")] == [
+        "a", "b", "re_lu", "concatenate", "dense",
+    ]  # fmt: skip

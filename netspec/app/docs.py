@@ -25,6 +25,7 @@ _CATEGORY_TITLES = {
     "normalization": "Normalisation",
     "recurrent": "Recurrent",
     "merge": "Merging",
+    "operations": "Operations on values (written as expressions: `x * 0.5`, `a - b`, `ops.sqrt(x)`)",
 }
 
 

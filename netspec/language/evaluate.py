@@ -14,6 +14,7 @@ from netspec.language import syntax as S
 from netspec.language.functions import FUNCTIONS, FunctionProblem
 from netspec.language.values import UNKNOWN, Several, TensorRef, is_number, shown
 from netspec.layers.catalog import CallValue
+from netspec.layers.core import INPUT
 from netspec.layers.resolve import digit_count
 
 __all__ = ["Several", "TensorHooks", "TensorRef", "Unknown", "ValueError_", "evaluate"]
@@ -395,7 +396,7 @@ def source_text(node: S.Value) -> str:
     if isinstance(node, S.Word):
         return node.name
     if isinstance(node, S.InputExpr) and node.shape is None:
-        return "input"
+        return INPUT.name  # the kind's name is the keyword
     if isinstance(node, S.Attribute):
         return f"{source_text(node.value)}.{node.name}"
     if isinstance(node, S.Index):

@@ -131,6 +131,14 @@ def _token_pattern() -> re.Pattern[str]:
     )
 
 
+@functools.cache
+def _input_keyword() -> str:
+    """`input`, whose `[` starts a shape, not an index."""
+    from netspec.language.grammar import lark_parser
+
+    return next(t.pattern.value for t in lark_parser().terminals if t.name == "INPUT")
+
+
 def _tokenize(text: str) -> list[_Token]:
     pattern = _token_pattern()
     tokens: list[_Token] = []
@@ -416,7 +424,7 @@ def _space_between(prev: _Token, token: _Token) -> bool:
     if token.is_op("["):
         # An index (`shape[-1]`, `sizes[i]`) sticks to its value; `input [2]` is a shape.
         indexed = prev.is_op(")", "]") or (
-            prev.kind in ("name", "string") and not prev.keyword and prev.text != "input"
+            prev.kind in ("name", "string") and not prev.keyword and prev.text != _input_keyword()
         )
         return not indexed
     if token.is_op("("):

@@ -217,6 +217,19 @@ class ArgumentBinder:
             self.names[name] = where
         return name
 
+    def operation_name(self, kind: LayerKind, span: Span, frame: Frame) -> str:
+        """The name of an operation on values (`x * 0.5` is `multiply_op`, then
+        `multiply_op_1`): counted apart from the layers, so that Keras' layer names stay as if it
+        were not there, and distinct from every layer name given so far."""
+        prefix = kind.auto_name + "_op"
+        while True:
+            count = self.counters.get(prefix, 0)
+            self.counters[prefix] = count + 1
+            name = prefix if count == 0 else f"{prefix}_{count}"
+            if name not in self.names:
+                self.names[name] = span
+                return name
+
     def block_env(self, block: S.Block, term, arguments, frame: Frame) -> dict[str, Any] | None:
         positional, keywords, pspans, kspans, ok = self.split_arguments(
             arguments, frame, takes_values=True

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from netspec import codes
 from netspec.diagnostics import LimitExceeded, Span
 from netspec.language import syntax as S
-from netspec.language.evaluate import TensorRef, ValueError_, evaluate
+from netspec.language.evaluate import TensorRef, Unknown, ValueError_, evaluate
 from netspec.language.ir import BlockUse
 from netspec.language.lower_arguments import ArgumentBinder
 from netspec.language.lower_graph import GraphBuilder
@@ -221,6 +221,21 @@ class LayerLowering:
             if scope.bound_later(value.name) or not known_kind:
                 self.builder.unbound(value, scope, frame)
                 return TensorRef(None)
+        if isinstance(value, (S.BinaryOp, S.Negate, S.MethodCall)) and self.arguments.tensors:
+            # `add(x, y * 0.5)`, `concat(d, ops.abs(d))`: an expression of values.
+            try:
+                found = evaluate(
+                    value,
+                    frame.env,
+                    self.arguments.layer_value_hook(frame),
+                    self.arguments.tensors(frame),
+                )
+            except ValueError_ as exc:
+                self.error(exc.code, exc.message, exc.span, frame, help=exc.help)
+                return TensorRef(None)
+            except Unknown:
+                return TensorRef(None)
+            return found if isinstance(found, TensorRef) else None
         return None
 
     def expand_block(

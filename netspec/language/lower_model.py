@@ -17,7 +17,9 @@ from netspec.language.lower_compile import CompileLowering
 from netspec.language.lower_graph import ExpansionBudget, GraphBuilder
 from netspec.language.lower_layers import LayerLowering
 from netspec.language.scope import Frame, Names, Scope, bound_names
-from netspec.language.values import UNKNOWN, shown
+from netspec.language.values import UNKNOWN, is_number, shown
+from netspec.layers import ops
+from netspec.layers.resolve import suggestion
 
 MAX_REPEAT = 10_000
 DISCARD = "_"
@@ -56,14 +58,116 @@ class _Tensors:
         return (None, *shape)
 
     def arithmetic(self, node: S.Value, op: str, operands: tuple[Any, ...]) -> TensorRef:
-        raise ValueError_(
-            codes.WRONG_TYPE,
-            f"`{op}` takes numbers here, got a value (a tensor)",
-            node.span,
-        )
+        """`x * 0.5`, `a - b`, `-x`: an operation on values in the graph."""
+        if op == "neg":
+            return self.operation("negative", node, operands, {})
+        name = ops.OPERATORS[op]
+        if all(isinstance(o, TensorRef) for o in operands):
+            return self.operation(name, node, operands, {})
+        return self.with_number(name, node, operands)
+
+    def with_number(self, name: str, node: S.Value, operands: tuple[Any, ...]) -> TensorRef:
+        reverse = not isinstance(operands[0], TensorRef)
+        tensor, number = (operands[1], operands[0]) if reverse else operands
+        args = {"operand": number, "reverse": reverse}
+        return self.operation(name + "_number", node, (tensor,), args)
 
     def ops(self, node: S.MethodCall, env: Mapping[str, Any]) -> TensorRef:
-        raise ValueError_(codes.UNKNOWN_NAME, f"unknown function ops.{node.name}", node.name_span)
+        """`ops.sqrt(x)`, `ops.maximum(a, 1e-7)`, `ops.sum(x, axis=1, keepdims=true)`."""
+        known = (*ops.UNARY, *ops.BINARY, *ops.REDUCTIONS)
+        if node.name not in known:
+            raise ValueError_(
+                codes.UNKNOWN_NAME,
+                f"unknown function ops.{node.name}" + suggestion(node.name, known),
+                node.name_span,
+            )
+        lowering = self.lowering
+        hook = lowering.arguments.layer_value_hook(self.frame)
+        positional = [evaluate(a.value, env, hook, self) for a in node.arguments if a.name is None]
+        keywords = {
+            a.name: (a, evaluate(a.value, env, hook, self)) for a in node.arguments if a.name
+        }
+        wanted = {"sum": ("x", "axis", "keepdims")}.get(node.name) or (
+            ("x", "axis", "keepdims")
+            if node.name in ops.REDUCTIONS
+            else ("x1", "x2") if node.name in ops.BINARY else ("x",)
+        )
+        values: dict[str, Any] = dict(zip(wanted, positional))
+        if len(positional) > len(wanted):
+            raise ValueError_(
+                codes.UNKNOWN_ARGUMENT,
+                f"ops.{node.name} takes at most {len(wanted)} arguments",
+                node.span,
+            )
+        for key, (argument, value) in keywords.items():
+            if key not in wanted or key in values:
+                raise ValueError_(
+                    codes.UNKNOWN_ARGUMENT if key not in wanted else codes.DUPLICATE_ARGUMENT,
+                    (
+                        f"ops.{node.name} has no argument `{key}`"
+                        if key not in wanted
+                        else f"`{key}` is given twice"
+                    ),
+                    argument.name_span or argument.span,
+                )
+            values[key] = value
+        if node.name in ops.BINARY:
+            operands = (values.get("x1"), values.get("x2"))
+            if not any(isinstance(o, TensorRef) for o in operands):
+                raise ValueError_(
+                    codes.WRONG_TYPE, f"ops.{node.name} takes a value (a tensor)", node.span
+                )
+            if all(isinstance(o, TensorRef) for o in operands):
+                return self.operation(node.name, node, operands, {})
+            for operand in operands:
+                if not isinstance(operand, TensorRef) and not is_number(operand):
+                    raise ValueError_(
+                        codes.WRONG_TYPE,
+                        f"ops.{node.name} takes values and numbers, got {shown(operand)}",
+                        node.span,
+                    )
+            return self.with_number(node.name, node, operands)
+        tensor = values.get("x")
+        if not isinstance(tensor, TensorRef):
+            raise ValueError_(
+                codes.WRONG_TYPE,
+                f"ops.{node.name} takes a value (a tensor), got {shown(tensor)}",
+                node.arguments[0].span if node.arguments else node.span,
+            )
+        args: dict[str, Any] = {}
+        if node.name in ops.REDUCTIONS:
+            if values.get("axis") is None:
+                raise ValueError_(
+                    codes.MISSING_ARGUMENT,
+                    f"ops.{node.name} needs an axis here (the batch axis 0 is not reduced)",
+                    node.span,
+                )
+            keepdims = values.get("keepdims", False)
+            if not isinstance(keepdims, bool):
+                raise ValueError_(
+                    codes.WRONG_TYPE, f"keepdims is true or false, got {shown(keepdims)}", node.span
+                )
+            args = {"axis": values["axis"], "keepdims": keepdims}
+        return self.operation(node.name, node, (tensor,), args)
+
+    def operation(
+        self, name: str, node: S.Value, inputs: tuple[Any, ...], args: dict[str, Any]
+    ) -> TensorRef:
+        if any(i.node is None for i in inputs):
+            raise Unknown
+        kind = ops.operation(name)
+        builder = self.lowering.builder
+        op_name = self.lowering.arguments.operation_name(kind, node.span, self.frame)
+        created = builder.add_node(
+            kind,
+            args,
+            tuple(i.node for i in inputs),
+            node.span,
+            self.frame,
+            op_name,
+            frozenset(args),
+        )
+        return TensorRef(created.id)
 
 
 class ModelLowering:
