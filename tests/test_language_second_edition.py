@@ -112,6 +112,7 @@ FAILURES = [
     ("values-of-two-ranks", "p = x -> global_avg_pool1d\n    c = x + p", "NS103", 4, 9, "one rank"),
     ("values-do-not-fit", "p = x -> dense(3)\n    c = x * p", "NS103", 4, 9, "8 against 3"),
     ("power-of-value", "c = x ** 2", "NS006", 3, 9, "does not apply to values"),
+    ("if-without-else-as-value", "y = if true { dense(2) }", "NS006", 3, 9, "without `else`"),
 ]
 
 
@@ -258,6 +259,29 @@ def test_chains_start_from_expressions_and_hold_if_and_for() -> None:
         ("dense", (3,)),
         ("dense", (2,)),
     ]
+
+
+def test_a_bound_repeat_for_or_if_applies_to_the_current_value() -> None:
+    text = """model m {
+    input [4]
+    dense(8, relu)
+    m = repeat 2 { dense(8, relu) }
+    y = if m.shape[-1] == 8 { dense(3) } else { dense(2) } -> relu
+    z = m -> for f in (1, 2) { dense(f, relu) }
+    concat(y, z)
+}
+"""
+    assert [(k, s) for _, k, s, _ in layers(text)][1:] == [
+        ("dense", (8,)),
+        ("dense", (8,)),
+        ("dense", (8,)),
+        ("dense", (3,)),
+        ("relu", (3,)),
+        ("dense", (1,)),
+        ("dense", (2,)),
+        ("concat", (5,)),
+    ]
+    assert format_source(format_source(text)) == format_source(text)
 
 
 def test_names_compose_and_strings_stand_for_options() -> None:

@@ -471,7 +471,21 @@ class ModelLowering:
         input_name: str | None = None,
     ) -> Result:
         first, rest = chain.terms[0], chain.terms[1:]
-        if isinstance(first, S.InputExpr) and first.shape is not None and frame.block_input is None:
+        if isinstance(first, (S.Repeat, S.For, S.If)):
+            # `m = repeat 2 { ... }`: the body applies to the current value.
+            if isinstance(first, S.If) and first.orelse is None:
+                self.error(
+                    codes.WRONG_TYPE,
+                    "an `if` without `else` has no value when its condition is false; "
+                    "add `else { ... }`",
+                    keyword_span(first.span, "if"),
+                    frame,
+                )
+                return TensorRef(None)
+            value = self.statement(first, scope, frame, current, False)
+        elif (
+            isinstance(first, S.InputExpr) and first.shape is not None and frame.block_input is None
+        ):
             # `tokens = input [200] int32`: the input takes its binding's name, unless the name
             # is bound to the end of a longer chain.
             value = self.layers.make_input(first, None if rest else input_name, frame)
