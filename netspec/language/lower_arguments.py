@@ -285,10 +285,17 @@ class ArgumentBinder:
         return env if ok else None
 
 
-def _holds_tensor(value: Any) -> bool:
+def _holds_tensor(value: Any, depth: int = 0) -> bool:
+    """A tensor in a value, looked for in tuples as short as a merge's values (so that a long
+    tuple of numbers, passed again at every pass of a loop, is not read every time)."""
     if isinstance(value, (TensorRef, Several)):
         return True
-    return isinstance(value, tuple) and any(_holds_tensor(item) for item in value)
+    if not isinstance(value, tuple) or len(value) > _SHORT_TUPLE or depth > 4:
+        return False
+    return any(_holds_tensor(item, depth + 1) for item in value)
+
+
+_SHORT_TUPLE = 64
 
 
 def _argument_value_span(call: S.Call, keyword: str) -> Span | None:

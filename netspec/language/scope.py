@@ -63,6 +63,13 @@ class Names(Mapping[str, Any]):
             return self.params[name]
         return value
 
+    def get(self, name: str, default: Any = None) -> Any:
+        # Without the KeyError of Mapping.get: names are read at every pass of every body.
+        value = self.scope.lookup(name)
+        if value is _MISSING:
+            return self.params.get(name, default)
+        return value
+
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
