@@ -72,7 +72,19 @@ def evaluate(
     """The Python value of an AST value. Words bound in `env` take their value; other words
     stay strings (`relu`, `same`). `call_hook` turns a call into a layer value; `tensors`
     answers for tensors (`input`, `.shape`, arithmetic on values)."""
+    # Most values are a literal or a word: read them without setting up an evaluation.
+    kind = type(value)
+    if kind in _LITERALS:
+        return value.value
+    if kind is S.Word:
+        found = env.get(value.name, value.name)
+        if found is UNKNOWN:
+            raise Unknown
+        return found
     return _Evaluation(env, call_hook, tensors).value(value)
+
+
+_LITERALS = frozenset({S.Int, S.Float, S.Str, S.Bool})
 
 
 class _Evaluation:

@@ -69,7 +69,7 @@ class ArgumentBinder:
         keyword_spans: dict[str, Span] = {}
         ok = True
         hook = self.layer_value_hook(frame)
-        tensors = self.tensors(frame) if self.tensors is not None else None
+        tensors = self.tensors(frame) if self.tensors is not None and arguments else None
         for argument in arguments[skip:]:
             try:
                 value = evaluate(argument.value, frame.env, hook, tensors)

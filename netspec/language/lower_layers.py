@@ -45,6 +45,7 @@ class LayerLowering:
         self.mark_used = builder.mark_used
         self.no_input = builder.no_input
         self.add_node = builder.add_node
+        self.bound: dict[str, frozenset[str]] = {}  # the names each block's body binds
 
     def apply(
         self,
@@ -256,7 +257,10 @@ class LayerLowering:
             self.no_input(term.span, frame)
             return TensorRef(None)
         use = BlockUse(block.name, term.span)
-        block_scope = Scope(later=bound_names(block.body))
+        later = self.bound.get(block.name)
+        if later is None:
+            later = self.bound[block.name] = bound_names(block.body)
+        block_scope = Scope(later=later)
         inner = Frame(
             Names(block_scope, env), (*frame.origin, use), value, (*frame.stack, block.name)
         )

@@ -12,6 +12,7 @@ from netspec import codes
 from netspec.diagnostics import Diagnostic, LimitExceeded, Severity, Span
 from netspec.language import syntax as S
 from netspec.language.grammar import ReadingLimit, lark_parser, token_span
+from netspec.language.precedence import fold
 from netspec.language.source import MAX_SOURCE_CHARS
 from netspec.language.syntax_errors import ns001, syntax_diagnostic
 
@@ -119,8 +120,8 @@ class _ASTBuilder(Transformer_NonRecursive):
     def positive(self, meta, plus, operand):
         return operand
 
-    def logical_not(self, meta, keyword, operand):
-        return _checked(S.Not(_meta_span(meta), operand))
+    def expression(self, meta, *items):
+        return fold(items, _checked)
 
     def attribute(self, meta, value, name):
         return _checked(S.Attribute(_meta_span(meta), value, str(name), token_span(name)))
