@@ -118,6 +118,22 @@ FAILURES = [
     ("values-of-two-ranks", "p = x -> global_avg_pool1d\n    c = x + p", "NS103", 4, 9, "one rank"),
     ("values-do-not-fit", "p = x -> dense(3)\n    c = x * p", "NS103", 4, 9, "8 against 3"),
     ("power-of-value", "c = x ** 2", "NS006", 3, 9, "does not apply to values"),
+    (
+        "bound-in-one-branch",
+        "if true { y = x -> dense(2) }\n    y -> dense(1)",
+        "NS009",
+        4,
+        5,
+        "only some branches",
+    ),
+    (
+        "bound-in-one-branch-merge",
+        "if true { y = x } else { z = x }\n    add(x, y)",
+        "NS009",
+        4,
+        12,
+        "only some branches",
+    ),
     ("if-without-else-as-value", "y = if true { dense(2) }", "NS006", 3, 9, "without `else`"),
 ]
 
@@ -248,6 +264,25 @@ model m {
     assert final[0] == "dense" and final[2] == (10,)
     # `_` discards a value without NS010 (the last cell's add is never used otherwise)
     assert not errors(text)
+
+
+def test_a_name_bound_in_every_branch_is_visible_after_the_if() -> None:
+    text = """model m {
+    x = input [4]
+    i = x.shape[-1] // 2
+    if i == 0 { y = x -> dense(2) } else if i == 1 { y = x -> dense(3) } else {
+        y = x -> dense(4)
+        z = 1
+    }
+    y -> dense(1)
+}
+"""
+    assert [(n, s) for n, _, s, _ in layers(text)] == [
+        ("x", (4,)),
+        ("dense", (4,)),
+        ("dense_1", (1,)),
+    ]
+    assert "only some branches" in errors(text.replace("y -> dense(1)", "dense(z)"))[0]
 
 
 def test_chains_start_from_expressions_and_hold_if_and_for() -> None:

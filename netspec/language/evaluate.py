@@ -12,7 +12,7 @@ from netspec import codes
 from netspec.diagnostics import Span
 from netspec.language import syntax as S
 from netspec.language.functions import FUNCTIONS, FunctionProblem
-from netspec.language.values import UNKNOWN, Several, TensorRef, is_number, shown
+from netspec.language.values import UNKNOWN, BranchOnly, Several, TensorRef, is_number, shown
 from netspec.layers.catalog import CallValue
 from netspec.layers.core import INPUT
 from netspec.layers.resolve import digit_count
@@ -77,11 +77,22 @@ def evaluate(
     if kind in _LITERALS:
         return value.value
     if kind is S.Word:
-        found = env.get(value.name, value.name)
-        if found is UNKNOWN:
-            raise Unknown
-        return found
+        return _word(value, env)
     return _Evaluation(env, call_hook, tensors).value(value)
+
+
+def _word(word: S.Word, env: Mapping[str, Any]) -> Any:
+    found = env.get(word.name, word.name)
+    if found is UNKNOWN:
+        raise Unknown
+    if isinstance(found, BranchOnly):
+        raise ValueError_(
+            codes.USED_BEFORE_BOUND,
+            f"`{word.name}` is bound in only some branches of the `if` at line {found.line}",
+            word.span,
+            help="bind it in every branch, or before the `if`",
+        )
+    return found
 
 
 _LITERALS = frozenset({S.Int, S.Float, S.Str, S.Bool})
@@ -101,10 +112,7 @@ class _Evaluation:
         if isinstance(value, S.NoneValue):
             return None
         if isinstance(value, S.Word):
-            found = self.env.get(value.name, value.name)
-            if found is UNKNOWN:
-                raise Unknown
-            return found
+            return _word(value, self.env)
         if isinstance(value, S.TupleValue):
             return tuple(self.value(item) for item in value.items)
         if isinstance(value, S.Negate):

@@ -10,6 +10,7 @@ from netspec.language import syntax as S
 from netspec.language.evaluate import TensorRef, Unknown, ValueError_, evaluate
 from netspec.language.ir import BlockUse
 from netspec.language.lower_arguments import ArgumentBinder
+from netspec.language.values import BranchOnly
 from netspec.language.lower_graph import GraphBuilder
 from netspec.language.scope import Frame, Names, Scope, bound_names, scopes
 from netspec.layers import catalog
@@ -217,6 +218,16 @@ class LayerLowering:
         if isinstance(value, S.Word):
             if value.name in frame.env:
                 found = frame.env[value.name]
+                if isinstance(found, BranchOnly):
+                    self.error(
+                        codes.USED_BEFORE_BOUND,
+                        f"`{value.name}` is bound in only some branches of the `if` at line "
+                        f"{found.line}",
+                        value.span,
+                        frame,
+                        help="bind it in every branch, or before the `if`",
+                    )
+                    return TensorRef(None)
                 return found if isinstance(found, TensorRef) else None
             known_kind = catalog.lookup(value.name) is not None or value.name in self.blocks
             if scope.bound_later(value.name) or not known_kind:

@@ -16,8 +16,8 @@ from netspec.language.lower_arguments import ArgumentBinder
 from netspec.language.lower_compile import CompileLowering
 from netspec.language.lower_graph import ExpansionBudget, GraphBuilder
 from netspec.language.lower_layers import LayerLowering
-from netspec.language.scope import Frame, Names, Scope, bound_names
-from netspec.language.values import UNKNOWN, is_number, shown
+from netspec.language.scope import Frame, Names, Scope, bound_in_every_branch, bound_names
+from netspec.language.values import UNKNOWN, BranchOnly, is_number, shown
 from netspec.layers import ops
 from netspec.layers.resolve import suggestion
 
@@ -458,7 +458,16 @@ class ModelLowering:
         chosen = stmt.body if condition else stmt.orelse
         if chosen is None:
             return current
-        return self.body(chosen, scope, frame, current)
+        before = {n for n, (v, _) in scope.names.items() if not isinstance(v, BranchOnly)}
+        result = self.body(chosen, scope, frame, current)
+        surely = bound_in_every_branch((stmt,))
+        for name in set(scope.names) - before - surely:
+            # First bound here but not in every branch: its uses after the `if` are errors,
+            # whatever the condition chose this time.
+            value, span = scope.names[name]
+            self.builder.mark_used(value if isinstance(value, TensorRef) else None)
+            scope.bind(name, BranchOnly(name, stmt.span.line), span)
+        return result
 
     # ---- chains and values ----------------------------------------------------------------
 
@@ -532,6 +541,9 @@ class ModelLowering:
         if isinstance(term, S.Word):
             if term.name in frame.env:
                 value = frame.env[term.name]
+                if isinstance(value, BranchOnly):
+                    value = self.evaluate(term, frame)  # reports it
+                    return UNKNOWN if value is _FAILED else value
                 if not isinstance(value, str):
                     return value
             elif scope.bound_later(term.name):
@@ -549,10 +561,11 @@ class ModelLowering:
     def value(self, term: S.Value, scope: Scope, frame: Frame) -> Result:
         """A value that names what it is (in `output`): a bound name, `input`, an expression."""
         if isinstance(term, S.Word):
-            if term.name in frame.env:
+            if term.name not in frame.env:
+                self.builder.unbound(term, scope, frame)
+                return None
+            if not isinstance(frame.env[term.name], BranchOnly):
                 return frame.env[term.name]
-            self.builder.unbound(term, scope, frame)
-            return None
         if isinstance(term, S.InputExpr):
             return self.layers.input_term(term, frame)
         if isinstance(term, S.Call) and term.name not in FUNCTIONS:

@@ -102,6 +102,20 @@ def bound_names(body: tuple[S.Statement, ...]) -> frozenset[str]:
     return frozenset(names)
 
 
+def bound_in_every_branch(body: tuple[S.Statement, ...] | None) -> frozenset[str]:
+    """The names a body surely binds: its own bindings, and those every branch of its `if`s
+    binds (a loop may run no pass)."""
+    names: set[str] = set()
+    for statement in body or ():
+        if isinstance(statement, S.Binding):
+            names.add(statement.name)
+        elif isinstance(statement, S.Destructure):
+            names.update(w.name for w in statement.names)
+        elif isinstance(statement, S.If):
+            names |= bound_in_every_branch(statement.body) & bound_in_every_branch(statement.orelse)
+    return frozenset(names)
+
+
 def _collect_bound(statement: Any, names: set[str]) -> None:
     if isinstance(statement, S.Binding):
         names.add(statement.name)

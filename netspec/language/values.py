@@ -21,6 +21,15 @@ class Several:
     values: tuple[Any, ...]
 
 
+@dataclass(frozen=True)
+class BranchOnly:
+    """A name first bound in some branches of an `if` only: using it after the `if` is an error,
+    whichever branch the condition chose."""
+
+    name: str
+    line: int
+
+
 class _Unknown:
     """What a name holds when its expression failed (reported there): its uses say nothing."""
 
