@@ -196,6 +196,28 @@ model m {{
     assert found[0].split(" ")[1].startswith(f"{line}:")
 
 
+def test_after_destructuring_there_is_no_current_value() -> None:
+    text = BLOCK_VALUES + """
+model m {
+    x = input [8, 8, 4]
+    p = x -> conv2d(4, 1)
+    s, a = x -> cell(p, 4)
+    relu
+}
+
+model n {
+    x = input [8, 8, 4]
+    p = x -> conv2d(4, 1)
+    s, a = x -> cell(p, 4)
+}
+"""
+    found = errors(text)
+    assert any(
+        e.startswith("NS006 11:5 after `a, b = ...` there is no current value") for e in found
+    )
+    assert any(e.startswith("NS006 17:5 model n ends with `a, b = ...`") for e in found), found
+
+
 # ---- what the new forms build ---------------------------------------------------------------
 
 

@@ -17,8 +17,8 @@ from netspec.language.lower_compile import CompileLowering
 from netspec.language.lower_graph import ExpansionBudget, GraphBuilder
 from netspec.language.lower_layers import LayerLowering
 from netspec.language.scope import Frame, Names, Scope, bound_in_every_branch, bound_names
-from netspec.language.values import UNKNOWN, BranchOnly, is_number, shown
-from netspec.layers import ops
+from netspec.language.values import NO_CURRENT, UNKNOWN, BranchOnly, is_number, shown
+from netspec.layers import catalog, ops
 from netspec.layers.resolve import suggestion
 
 MAX_REPEAT = 10_000
@@ -192,6 +192,7 @@ class ModelLowering:
         self.compiling = CompileLowering(self.builder)
         self.error = self.builder.error
         self.early_uses = self.builder.early_uses
+        self.destructured: S.Destructure | None = None  # the last `a, b = ...`, if any
 
     # ---- driver ---------------------------------------------------------------------------
 
@@ -213,6 +214,13 @@ class ModelLowering:
             )
         if not self.graph.outputs and isinstance(last, TensorRef) and last.node is not None:
             self.graph.outputs = [last.node]
+        elif not self.graph.outputs and last is NO_CURRENT and self.destructured is not None:
+            self.sink.error(
+                codes.WRONG_TYPE,
+                f"model {self.model.name} ends with `a, b = ...`, which leaves no value: "
+                "list its outputs with `output`",
+                self.destructured.span,
+            )
         self.builder.report_unused()
         return self.graph
 
@@ -344,7 +352,8 @@ class ModelLowering:
         for word, item in zip(stmt.names, values):
             self.bind(word.name, word.span, item, scope)
         # After `a, b = ...` there is no one current value: the next line starts from a name.
-        return None
+        self.destructured = stmt
+        return NO_CURRENT
 
     def output(
         self, stmt: S.Output, scope: Scope, frame: Frame, current: Result, is_model: bool
@@ -354,7 +363,6 @@ class ModelLowering:
         for item, value in zip(stmt.values, values):
             if isinstance(value, TensorRef):
                 refs.append(value)
-                self.builder.mark_used(value)
             elif value is UNKNOWN:
                 refs.append(TensorRef(None))
             elif value is not None:
@@ -554,9 +562,26 @@ class ModelLowering:
         ):
             value = self.evaluate(term, frame)
             return UNKNOWN if value is _FAILED else value
+        if current is NO_CURRENT and self.takes_current(term):
+            self.error(
+                codes.WRONG_TYPE,
+                "after `a, b = ...` there is no current value: start the chain from a name "
+                "(`a -> dense(4)`)",
+                term.span,
+                frame,
+            )
+            return TensorRef(None)
         if not isinstance(current, TensorRef) and current is not None:
             current = None
         return self.layers.apply(term, current, scope, frame, first_term=True)
+
+    def takes_current(self, term: S.Value) -> bool:
+        """A layer or block that a bare line applies to the current value (not a merge)."""
+        name = term.name if isinstance(term, (S.Word, S.Call)) else None
+        if name is None or name in self.blocks:
+            return name is not None
+        kind = catalog.lookup(name)
+        return kind is not None and not kind.is_merge
 
     def value(self, term: S.Value, scope: Scope, frame: Frame) -> Result:
         """A value that names what it is (in `output`): a bound name, `input`, an expression."""

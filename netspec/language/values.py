@@ -30,6 +30,16 @@ class BranchOnly:
     line: int
 
 
+class _NoCurrent:
+    """What follows `a, b = ...`: no current value for a bare line to take."""
+
+    def __repr__(self) -> str:
+        return "NO_CURRENT"
+
+
+NO_CURRENT: Any = _NoCurrent()
+
+
 class _Unknown:
     """What a name holds when its expression failed (reported there): its uses say nothing."""
 
