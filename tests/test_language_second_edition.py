@@ -464,3 +464,13 @@ def test_operations_on_values_are_nodes_without_weights_or_layer_names() -> None
     assert [n for n, k, _, _ in built if not k.startswith("ops.")] == [
         "a", "b", "re_lu", "concatenate", "dense",
     ]  # fmt: skip
+
+
+def test_go_to_definition_of_a_name_bound_again_is_the_latest_binding_above() -> None:
+    from netspec.app.lsp_features import definition
+
+    text = "model m {\n    x = input [4]\n    x = x -> dense(8)\n    x -> dense(2)\n}\n"
+    analysis = analyze(text, "again.ns")
+    # `x` on line 4 is the binding of line 3; `x` after `=` on line 3 is the input of line 2
+    assert definition(analysis, (4, 5)).line == 3
+    assert definition(analysis, (3, 9)).line == 2

@@ -267,13 +267,23 @@ class _References:
                     owner,
                     statement,
                 )
-                # The first binding of a name in this body is its definition (a second is NS008).
+                # Before any binding, a use refers to the first (it is NS009 anyway).
                 if statement.name not in local:
                     local.add(statement.name)
                     scope[statement.name] = ref
                 yield ref
         for statement in body:
             yield from self._statement(statement, scope, owner)
+            if isinstance(statement, S.Binding):
+                # A name bound again: each use below refers to the latest binding above it.
+                scope[statement.name] = Reference(
+                    statement.name_span,
+                    statement.name_span,
+                    "binding",
+                    statement.name,
+                    owner,
+                    statement,
+                )
 
     def _statement(
         self, statement: S.Statement, scope: dict[str, Reference], owner: str
