@@ -18,8 +18,11 @@ continuation lines and bodies) are laid out again from the tokens:
   element needs none); brackets that span lines in the source but fit on one line are joined;
 - a comment inside brackets keeps them split; a line with a `# noqa` written on one line is
   never cut, so the directive stays on the line of the code it silences;
-- a `repeat` or `for` body written on one line (`repeat 2 { bottleneck(32) }`) stays on one
-  line if it fits; a definition's body always gets lines of its own;
+- a `repeat`, `for` or `if` body written on one line (`repeat 2 { bottleneck(32) }`,
+  `if a { b } else { c }`) stays on one line if it fits; a definition's body always gets lines
+  of its own; `} else {` and a chain that goes on after a body (`} -> dense(4)`) stand on the
+  closing brace's line;
+- no space around `.` nor before an index's `[` (`input.shape[-1]`), but `input [2]` keeps its;
 - blank lines between statements are kept, a run of them becomes one; definitions are set
   apart by BLANK_LINES_BETWEEN_DEFINITIONS.
 
