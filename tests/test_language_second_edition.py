@@ -376,7 +376,9 @@ def test_mobilenet_v2_with_input_shape_and_if_counts_as_keras_builds_it() -> Non
     ours = [(n, (None, *s), p) for n, _, s, p in layers(text)]
     model = keras.applications.MobileNetV2(input_shape=(96, 96, 3), alpha=0.35, weights=None)
     theirs = [(x.name, tuple(x.output.shape), x.count_params()) for x in model.layers]
-    assert ours == theirs
+    # Keras names its input from a counter global to the process (`input_layer_146`).
+    assert ours[0][1:] == theirs[0][1:]
+    assert ours[1:] == theirs[1:]
 
 
 # ---- the formatter and the editor on the new forms ------------------------------------------
