@@ -10,9 +10,9 @@ from netspec.language import syntax as S
 from netspec.language.evaluate import TensorRef, Unknown, ValueError_, evaluate
 from netspec.language.ir import BlockUse
 from netspec.language.lower_arguments import ArgumentBinder
-from netspec.language.values import BranchOnly
 from netspec.language.lower_graph import GraphBuilder
 from netspec.language.scope import Frame, Names, Scope, bound_names, scopes
+from netspec.language.values import BranchOnly
 from netspec.layers import catalog
 from netspec.layers.catalog import LayerKind
 from netspec.layers.common import DTYPES, UNUSABLE_ACTIVATIONS
