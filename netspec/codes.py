@@ -18,7 +18,7 @@ DUPLICATE_ARGUMENT = "NS004"  # An argument given twice.
 MISSING_ARGUMENT = "NS005"  # A required argument is missing.
 WRONG_TYPE = "NS006"  # A value of the wrong type, or a construct in the wrong place.
 VALUE_OUT_OF_RANGE = "NS007"  # A value out of range.
-NAME_BOUND_TWICE = "NS008"  # A name bound twice in one body.
+NAME_BOUND_TWICE = "NS008"  # A name listed twice where each must differ: parameters, `a, b = ...`.
 USED_BEFORE_BOUND = "NS009"  # A name used before it is bound.
 UNUSED_VALUE = "NS010"  # A value that is never used.
 RECURSIVE_BLOCK = "NS011"  # A block that uses itself.
@@ -30,13 +30,14 @@ LIMIT_EXCEEDED = "NS016"  # A size limit exceeded.
 MISPLACED_STATEMENT = "NS018"  # A statement where it does not belong.
 UNUSED_NOQA = "NS019"  # A noqa directive that silences nothing.
 UNUSABLE_NAME = "NS020"  # A name that generated code cannot use.
+VALUE_COUNT = "NS021"  # Several values bound to one name, or to the wrong number of names.
 WINDOW_TOO_LARGE = "NS101"  # A window larger than its input, or a dimension that becomes 0 or less.
 INCOMPATIBLE_INPUT = "NS102"  # A layer's input or arguments do not fit it.
 MERGE_SHAPE_MISMATCH = "NS103"  # A merge of values whose shapes do not fit.
 WRONG_RANK = "NS104"  # A layer fed a tensor of the wrong rank.
 RESHAPE_SIZE_MISMATCH = "NS105"  # A reshape that changes the number of values.
 RNN_NEEDS_SEQUENCE = "NS106"  # A recurrent layer without a sequence input.
-UNKNOWN_DIMENSION = "NS108"  # A layer needs a known size to build its weights.
+UNKNOWN_DIMENSION = "NS108"  # A known size is needed: a layer's weights, or arithmetic on a size.
 WEIGHT_TOO_LARGE = "NS109"  # A weight too large to build.
 MERGE_ARITY = "NS110"  # A merge of too few or too many values.
 # fmt: on
@@ -115,10 +116,12 @@ _CORE: tuple[CodeInfo, ...] = (
         "Use a value within the range the message names.",
     ),
     CodeInfo(
-        NAME_BOUND_TWICE, "name-bound-twice", _E, "A name bound twice in one body.",
-        "A name is bound once in its body; binding it again (or binding a block parameter's name) "
-        "would hide the first value.",
-        "Give the second value a name of its own.",
+        NAME_BOUND_TWICE, "name-bound-twice", _E,
+        "A name listed twice where each must differ: parameters, `a, b = ...`.",
+        "A block's parameters, and the names of one destructuring binding, are each listed once: "
+        "a second would hide the first. (Binding a name again in later statements is fine: each "
+        "use sees the latest binding above it.)",
+        "Give the second one a name of its own.",
     ),
     CodeInfo(
         USED_BEFORE_BOUND, "used-before-bound", _E, "A name used before it is bound.",
@@ -188,6 +191,14 @@ _CORE: tuple[CodeInfo, ...] = (
         "names that stay distinct in CamelCase.",
     ),
     CodeInfo(
+        VALUE_COUNT, "value-count", _E,
+        "Several values bound to one name, or to the wrong number of names.",
+        "A block that ends in `output a, b` gives several values: they are bound with as many "
+        "names (`x, y = v -> cell(p, 16)`). Binding them to one name, using them as one value, or "
+        "destructuring a single value (or the wrong number of values) has no meaning.",
+        "Write one name per value: `a, b = ...`; `_` discards a value you do not need.",
+    ),
+    CodeInfo(
         WINDOW_TOO_LARGE, "window-too-large", _E,
         "A window larger than its input, or a dimension that becomes 0 or less.",
         "A convolution or pooling window is larger than its (padded) input, a cropping removes "
@@ -225,9 +236,11 @@ _CORE: tuple[CodeInfo, ...] = (
         "Set return_sequences=true on the recurrent layer before, or reshape / repeat_vector.",
     ),
     CodeInfo(
-        UNKNOWN_DIMENSION, "unknown-dimension", _E, "A layer needs a known size to build its weights.",
+        UNKNOWN_DIMENSION, "unknown-dimension", _E,
+        "A known size is needed: a layer's weights, or arithmetic on a size.",
         "A layer's weights depend on a dimension of its input that is unknown (None), such as "
-        "the features of a dense layer or the channels of a convolution.",
+        "the features of a dense layer or the channels of a convolution; or an expression computes "
+        "with a size that is unknown (`input.shape[1] * 2` on an input of shape [None, 8]).",
         "Give that dimension a size in `input`, or pool it away before the layer.",
     ),
     CodeInfo(

@@ -15,6 +15,7 @@ from netspec.layers.base import Arg, LayerKind, ValueKind
 from netspec.layers.calls import Family, lookup_call
 from netspec.layers.catalog import all_kinds
 from netspec.layers.common import CONSTRAINTS, INITIALIZERS, REGULARIZERS
+from netspec.layers.ops import is_operation
 from netspec.layers.training import LOSSES, METRICS, OPTIMIZERS
 from netspec.layers.traits import Merge, Wrapper
 
@@ -222,11 +223,16 @@ def layer_call(draw: st.DrawFn, kind: LayerKind, typed: bool) -> str:
     return f"{kind.name}({', '.join(parts)})"
 
 
+def layer_kinds() -> tuple[LayerKind, ...]:
+    """The kinds a spec writes as layers: operations on values come from expressions."""
+    return tuple(kind for kind in all_kinds() if not is_operation(kind))
+
+
 def _kinds_for_rank(rank: int, typed: bool) -> tuple[LayerKind, ...]:
     """The chainable kinds (no inputs, merges) that take a value of `rank` (batch left out)."""
     chainable = [
         kind
-        for kind in all_kinds()
+        for kind in layer_kinds()
         if kind.min_inputs == 1 and kind.traits.merge is Merge.NONE and kind.name != "embedding"
     ]
     if not typed:
@@ -282,7 +288,7 @@ def _keeping_kinds(typed: bool) -> tuple[LayerKind, ...]:
     """Kinds that keep any input's shape: they may stand in a merge branch, a loop or a block."""
     return tuple(
         kind
-        for kind in all_kinds()
+        for kind in layer_kinds()
         if kind.traits.spatial_rank is None
         and kind.min_inputs == 1
         and kind.traits.merge is Merge.NONE

@@ -16,6 +16,7 @@ keras = pytest.importorskip("keras")
 import netspec
 from netspec.layers.base import COMMON_ARGS, REQUIRED, LayerKind
 from netspec.layers.catalog import all_kinds
+from netspec.layers.ops import is_operation
 
 # Arguments of Keras' base `Layer`: the catalog states them once, in COMMON_ARGS, and lowering
 # gives `name`. SpatialDropout*D and the pooling classes repeat some of them in their signatures.
@@ -88,7 +89,11 @@ def described(name: str, default: Any) -> tuple[str, str, Any]:
     return (name, type(default).__name__, default)
 
 
-@pytest.mark.parametrize("kind", all_kinds(), ids=lambda kind: kind.name)
+# Operations on values (`x * 0.5`) are not Keras layers: they have no constructor to match.
+LAYER_KINDS = [kind for kind in all_kinds() if not is_operation(kind)]
+
+
+@pytest.mark.parametrize("kind", LAYER_KINDS, ids=lambda kind: kind.name)
 def test_arguments_are_the_keras_constructor(kind: LayerKind) -> None:
     params = keras_parameters(kind)
     if kind.fixed_activation:

@@ -49,9 +49,9 @@ CASES = [
     ("wrong-type", "model m {\n    input [2]\n    dense(4.5)\n}\n", "NS006", 3, 11, "must be an integer"),
     ("out-of-range-units", "model m {\n    input [2]\n    dense(0)\n}\n", "NS007", 3, 11, ">= 1"),
     ("out-of-range-rate", "model m {\n    input [2]\n    dropout(1.5)\n}\n", "NS007", 3, 13, "[0, 1)"),
-    ("arithmetic-on-word", "model m {\n    input [2]\n    dense(relu * 2)\n}\n", "NS006", 3, 11, "integers"),
+    ("arithmetic-on-word", "model m {\n    input [2]\n    dense(relu * 2)\n}\n", "NS006", 3, 11, "numbers"),
     # NS008-NS011: names and blocks
-    ("bound-twice", "model m {\n    x = input [2]\n    x = dense(4)\n}\n", "NS008", 3, 5, "already bound"),
+    ("bound-twice", "model m {\n    x = input [2]\n    y, y = x -> dense(4)\n}\n", "NS008", 3, 8, "listed twice"),
     ("used-before-bound", "model m {\n    y = h -> dense(1)\n    h = input [2]\n}\n", "NS009", 2, 9, "before it is bound"),
     (
         "unused-value",

@@ -54,7 +54,7 @@ def test_compile_in_nested_repeats_is_misplaced_once_and_the_budget_stops_it() -
     assert (limit.span.line, limit.span.column) == (3, 5)
     misplaced = only(diagnostics, codes.MISPLACED_STATEMENT)
     assert (misplaced.span.line, misplaced.span.column) == (3, 35)
-    assert "not in a repeat or for body" in misplaced.message
+    assert "not in a repeat, for or if body" in misplaced.message
 
 
 def test_compile_in_a_block_is_still_said_to_be_in_a_block() -> None:

@@ -11,6 +11,7 @@ from netspec.api import lint_source, load_program
 from netspec.check.rules import REGISTRY, Rule, RuleConfig, by_code, run_rules
 from netspec.check.shapes import infer_shapes
 from netspec.diagnostics import Diagnostic, DiagnosticSink, Severity
+from netspec.layers.ops import is_operation
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "rules"
@@ -253,6 +254,9 @@ def test_bad_thresholds_are_refused(options: dict) -> None:
 def _keras_layer(keras, kind, **extra):
     """A Keras layer of a catalog kind, built with the fewest arguments it takes (and `extra`)."""
     layers = keras.layers
+    if is_operation(kind):
+        # `x * 0.5`: the Keras target applies the operation in a Lambda of netspec's name.
+        return layers.Lambda(lambda t: t)
     cls = getattr(layers, kind.keras_class)
     if kind.keras_class == "Activation":
         return cls("relu")

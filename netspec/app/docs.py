@@ -26,6 +26,7 @@ _CATEGORY_TITLES = {
     "recurrent": "Recurrent",
     "merge": "Merging",
     "transformer": "Attention and transformer layers",
+    "operations": "Operations on values (written as expressions: `x * 0.5`, `a - b`, `ops.sqrt(x)`)",
 }
 
 

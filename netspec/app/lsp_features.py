@@ -267,23 +267,39 @@ class _References:
                     owner,
                     statement,
                 )
-                # The first binding of a name in this body is its definition (a second is NS008).
+                # Before any binding, a use refers to the first (it is NS009 anyway).
                 if statement.name not in local:
                     local.add(statement.name)
                     scope[statement.name] = ref
                 yield ref
         for statement in body:
             yield from self._statement(statement, scope, owner)
+            if isinstance(statement, S.Binding):
+                # A name bound again: each use below refers to the latest binding above it.
+                scope[statement.name] = Reference(
+                    statement.name_span,
+                    statement.name_span,
+                    "binding",
+                    statement.name,
+                    owner,
+                    statement,
+                )
 
     def _statement(
         self, statement: S.Statement, scope: dict[str, Reference], owner: str
     ) -> Iterator[Reference]:
-        if isinstance(statement, (S.Binding, S.ChainStatement)):
-            for term in statement.chain.terms:
-                yield from self._value(term, scope, owner)
-        elif isinstance(statement, S.Output):
+        if isinstance(statement, S.Destructure):
             for word in statement.names:
-                yield from self._value(word, scope, owner)
+                yield Reference(word.span, word.span, "binding", word.name, owner)
+        if isinstance(statement, (S.Binding, S.ChainStatement, S.Destructure)):
+            for term in statement.chain.terms:
+                if isinstance(term, (S.Repeat, S.For, S.If)):
+                    yield from self._statement(term, scope, owner)
+                else:
+                    yield from self._value(term, scope, owner)
+        elif isinstance(statement, S.Output):
+            for value in statement.values:
+                yield from self._value(value, scope, owner)
         elif isinstance(statement, S.Compile):
             for argument in statement.arguments:
                 yield from self._value(argument.value, scope, owner)
@@ -295,6 +311,11 @@ class _References:
             var = Reference(statement.var_span, statement.var_span, "loop", statement.var, owner)
             yield var
             yield from self._body(statement.body, {**scope, statement.var: var}, owner)
+        elif isinstance(statement, S.If):
+            yield from self._value(statement.condition, scope, owner)
+            yield from self._body(statement.body, scope, owner)
+            if statement.orelse is not None:
+                yield from self._body(statement.orelse, scope, owner)
 
     def _value(
         self, value: S.Value | None, scope: dict[str, Reference], owner: str
@@ -315,8 +336,17 @@ class _References:
         elif isinstance(value, S.BinaryOp):
             yield from self._value(value.left, scope, owner)
             yield from self._value(value.right, scope, owner)
-        elif isinstance(value, S.Negate):
+        elif isinstance(value, (S.Negate, S.Not)):
             yield from self._value(value.operand, scope, owner)
+        elif isinstance(value, S.Attribute):
+            yield from self._value(value.value, scope, owner)
+        elif isinstance(value, S.Index):
+            yield from self._value(value.value, scope, owner)
+            yield from self._value(value.index, scope, owner)
+        elif isinstance(value, S.MethodCall):
+            yield from self._value(value.receiver, scope, owner)
+            for argument in value.arguments:
+                yield from self._value(argument.value, scope, owner)
         elif isinstance(value, S.InputExpr) and value.shape is not None:
             yield from self._value(value.shape, scope, owner)
 

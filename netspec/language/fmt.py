@@ -18,8 +18,11 @@ continuation lines and bodies) are laid out again from the tokens:
   element needs none); brackets that span lines in the source but fit on one line are joined;
 - a comment inside brackets keeps them split; a line with a `# noqa` written on one line is
   never cut, so the directive stays on the line of the code it silences;
-- a `repeat` or `for` body written on one line (`repeat 2 { bottleneck(32) }`) stays on one
-  line if it fits; a definition's body always gets lines of its own;
+- a `repeat`, `for` or `if` body written on one line (`repeat 2 { bottleneck(32) }`,
+  `if a { b } else { c }`) stays on one line if it fits; a definition's body always gets lines
+  of its own; `} else {` and a chain that goes on after a body (`} -> dense(4)`) stand on the
+  closing brace's line;
+- no space around `.` nor before an index's `[` (`input.shape[-1]`), but `input [2]` keeps its;
 - blank lines between statements are kept, a run of them becomes one; definitions are set
   apart by BLANK_LINES_BETWEEN_DEFINITIONS.
 
@@ -127,8 +130,16 @@ def _token_pattern() -> re.Pattern[str]:
         rf"|(?P<string>{terminals['STRING']})"
         rf"|(?P<number>(?:{terminals['FLOAT']})|(?:{terminals['INT']}))"
         rf"|(?P<name>{terminals['NAME']})"
-        r"|(?P<op>->|//|[-+*=,()\[\]{}])"
+        r"|(?P<op>->|//|\*\*|==|!=|<=|>=|[-+*/%<>.=,()\[\]{}])"
     )
+
+
+@functools.cache
+def _input_keyword() -> str:
+    """`input`, whose `[` starts a shape, not an index."""
+    from netspec.language.grammar import lark_parser
+
+    return next(t.pattern.value for t in lark_parser().terminals if t.name == "INPUT")
 
 
 def _tokenize(text: str) -> list[_Token]:
@@ -191,6 +202,8 @@ class _Statement:
     segments: list[list[_Token]]  # the first line, then each `->` continuation line
     body: _Body | None = None
     blank_before: int = 0
+    # What goes on after the body's `}`: `else ...`, or `-> ...` when a chain goes on.
+    tail: _Statement | None = None
 
 
 _Entry = _Comment | _Statement
@@ -275,10 +288,26 @@ class _Reader:
                 close = self.peek()
                 assert close is not None
                 self.pos += 1
-                return _Statement(segments, _Body(token, close, entries))
+                return _Statement(segments, _Body(token, close, entries), tail=self._tail())
         if leading:
             raise FormatError("comments inside an unclosed bracket")
         return _Statement(segments)
+
+    def _tail(self) -> _Statement | None:
+        """After a body's `}`: the `else` on its line, or a `->` that goes on with the chain."""
+        token = self.peek()
+        if token is not None and token.kind == "name" and token.text == "else":
+            return self.statement()
+        if token is not None and token.is_op("->"):
+            return self.statement()
+        if token is not None and token.kind == "newline":
+            index = self.pos
+            arrow = self._continuation()
+            if arrow is not None:
+                self.pos -= 1  # the statement starts at the `->`
+                return self.statement()
+            self.pos = index
+        return None
 
     def _continuation(self) -> _Token | None:
         """At a newline: the `->` that continues the chain (its comments lead it), or None."""
@@ -298,18 +327,26 @@ class _Reader:
 # --- normalizing a statement's tokens: trailing commas, comments on commas, spacing ---------------
 
 
+# Words of the grammar after which a value follows, not a call's `(` (`if (a > 1) {`).
+_KEYWORDS = frozenset({"repeat", "in", "if", "else", "not", "and", "or", "output"})
+
+
 def _prepare(statement: _Statement) -> None:
-    tokens = statement.segments[0]
-    if statement.body is not None and tokens:
-        if tokens[0].text == "repeat" and tokens[0].kind == "name":
-            tokens[0].keyword = True
-        if tokens[0].text == "for" and len(tokens) > 2 and tokens[2].text == "in":
-            tokens[2].keyword = True
+    for segment in statement.segments:
+        for index, token in enumerate(segment):
+            if token.kind == "name" and token.text in _KEYWORDS:
+                after = segment[index + 1] if index + 1 < len(segment) else None
+                before = segment[index - 1] if index else None
+                token.keyword = not (after is not None and after.is_op("=")) and not (
+                    before is not None and before.is_op(".")
+                )
     statement.segments = [_prepare_segment(segment) for segment in statement.segments]
     if statement.body is not None:
         for entry in statement.body.entries:
             if isinstance(entry, _Statement):
                 _prepare(entry)
+    if statement.tail is not None:
+        _prepare(statement.tail)
 
 
 @dataclass
@@ -379,7 +416,7 @@ def _drop_comma(out: list[_Token], closer: _Token) -> None:
 
 
 def _space_between(prev: _Token, token: _Token) -> bool:
-    if token.is_op(",", ")", "]"):
+    if token.is_op(",", ")", "]", ".") or prev.is_op("."):
         return False
     if prev.is_op("(", "["):
         return False
@@ -389,6 +426,12 @@ def _space_between(prev: _Token, token: _Token) -> bool:
         return prev.depth == 0
     if prev.unary:
         return False
+    if token.is_op("["):
+        # An index (`shape[-1]`, `sizes[i]`) sticks to its value; `input [2]` is a shape.
+        indexed = prev.is_op(")", "]") or (
+            prev.kind in ("name", "string") and not prev.keyword and prev.text != _input_keyword()
+        )
+        return not indexed
     if token.is_op("("):
         return not token.call
     return True
@@ -497,27 +540,53 @@ class _Writer:
         else:
             self.statement(entry, indent)
 
-    def statement(self, statement: _Statement, indent: int) -> None:
+    def statement(self, statement: _Statement, indent: int, prefix: str = "") -> None:
+        """A statement; `prefix` (`} `) goes before its first line, when it is the tail of a
+        body (`} else {`, `} -> dense(4)`)."""
         body = statement.body
         if body is None:
             for index, segment in enumerate(statement.segments):
-                self.segment(segment, indent if index == 0 else indent + INDENT, indent + INDENT)
+                self.segment(
+                    segment,
+                    indent if index == 0 else indent + INDENT,
+                    indent + INDENT,
+                    prefix if index == 0 else "",
+                )
             return
-        header = statement.segments[0]
-        # A definition's body always gets lines of its own (unless empty); a `repeat` or `for`
-        # body written on one line stays so when it fits.
+        # A definition's body always gets lines of its own (unless empty); a `repeat`, `for` or
+        # `if` body written on one line stays so when it fits.
         one_line = _one_line(statement) if indent or not body.entries else None
-        if one_line is not None and indent + len(one_line) <= LINE_LENGTH:
-            self.line(indent, one_line, body.close.trailing)
+        if one_line is not None and indent + len(prefix) + len(one_line) <= LINE_LENGTH:
+            self.line(indent, prefix + one_line, _last_close(statement).trailing)
             return
-        self.segment(header, indent, indent + INDENT)
+        for index, segment in enumerate(statement.segments):
+            self.segment(
+                segment,
+                indent if index == 0 else indent + INDENT,
+                indent + INDENT,
+                prefix if index == 0 else "",
+            )
         self.entries(body.entries, indent + INDENT)
-        self.line(indent, "}", body.close.trailing)
+        tail = statement.tail
+        if tail is None:
+            self.line(indent, "}", body.close.trailing)
+        elif body.close.trailing is not None:
+            # A comment after `}` cannot stay before `else` on its line: it goes above the `}`.
+            self.comment(indent + INDENT, body.close.trailing)
+            self.statement(tail, indent, "} ")
+        else:
+            self.statement(tail, indent, "} ")
 
-    def segment(self, tokens: list[_Token], indent: int, continuation: int) -> None:
+    def segment(
+        self, tokens: list[_Token], indent: int, continuation: int, prefix: str = ""
+    ) -> None:
         """One line of a statement: as it is when it fits, else cut at `->`, else at brackets."""
         for text in tokens[0].leading:
             self.comment(indent, text)
+        if prefix:
+            # After `} `: kept whole on the line of the closing brace.
+            self.line(indent, prefix + _flat(tokens), _trailing_comment(tokens))
+            return
         if _fits(tokens, indent):
             self.line(indent, _flat(tokens), _trailing_comment(tokens))
             return
@@ -604,9 +673,16 @@ def _unplaceable_comments(tokens: list[_Token]) -> list[str]:
     return taken
 
 
+def _last_close(statement: _Statement) -> _Token:
+    while statement.tail is not None and statement.tail.body is not None:
+        statement = statement.tail
+    assert statement.body is not None
+    return statement.body.close
+
+
 def _one_line(statement: _Statement) -> str | None:
-    """A statement on one line, its body too (`repeat 2 { bottleneck(32) }`), when it was written
-    so and holds no comment; None otherwise. An empty body is `{}`."""
+    """A statement on one line, its body too (`repeat 2 { bottleneck(32) }`, `if a { b } else
+    { c }`), when it was written so and holds no comment; None otherwise. An empty body is `{}`."""
     if statement.body is None:
         if len(statement.segments) != 1:
             return None
@@ -614,11 +690,21 @@ def _one_line(statement: _Statement) -> str | None:
         if any(t.leading or t.trailing is not None for t in tokens):
             return None
         return _flat(tokens)
+    if len(statement.segments) != 1:
+        return None
     header, body = statement.segments[0], statement.body
     if any(t.trailing is not None for t in header) or any(t.leading for t in header[1:]):
         return None
+    tail = ""
+    if statement.tail is not None:
+        if body.close.trailing is not None:
+            return None
+        rest = _one_line(statement.tail)
+        if rest is None or statement.tail.segments[0][0].leading:
+            return None
+        tail = " " + rest
     if not body.entries:
-        return _flat(header) + "}"
+        return _flat(header) + "}" + tail
     if body.open.line != body.close.line:
         return None
     parts = []
@@ -629,7 +715,7 @@ def _one_line(statement: _Statement) -> str | None:
         if part is None:
             return None
         parts.append(part)
-    return f"{_flat(header)} {'; '.join(parts)} }}"
+    return f"{_flat(header)} {'; '.join(parts)} }}{tail}"
 
 
 def _arrow_pieces(tokens: list[_Token]) -> list[list[_Token]] | None:

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from netspec import codes
 from netspec.diagnostics import Span
 from netspec.language import syntax as S
-from netspec.language.evaluate import ValueError_, evaluate
+from netspec.language.evaluate import (
+    Several,
+    TensorHooks,
+    TensorRef,
+    Unknown,
+    ValueError_,
+    evaluate,
+)
 from netspec.language.lower_graph import GraphBuilder
 from netspec.language.names import name_problem
 from netspec.language.scope import Frame
+from netspec.language.values import shown
 from netspec.layers import catalog
 from netspec.layers.catalog import LayerKind, LayerSpec, ValueKind
 from netspec.layers.core import INPUT
@@ -40,6 +48,8 @@ class ArgumentBinder:
 
     def __init__(self, builder: GraphBuilder) -> None:
         self.error = builder.error
+        # What evaluation asks about tensors in a frame (`input.shape`): set by the lowering.
+        self.tensors: Callable[[Frame], TensorHooks] | None = None
         self.counters: dict[str, int] = {}
         self.names: dict[str, Span] = {}
 
@@ -49,23 +59,40 @@ class ArgumentBinder:
         frame: Frame,
         skip: int = 0,
         kind: LayerKind | None = None,
+        *,
+        takes_values: bool = False,
     ) -> tuple[list, list, dict[int, Span], dict[str, Span], bool]:
-        """Evaluate a call's arguments: (positional, keywords, their spans, ok)."""
+        """Evaluate a call's arguments: (positional, keywords, their spans, ok). Values
+        (tensors) are arguments of blocks only (`takes_values`)."""
         positional: list[Any] = []
         keywords: list[tuple[str, Any]] = []
         position_spans: dict[int, Span] = {}
         keyword_spans: dict[str, Span] = {}
         ok = True
         hook = self.layer_value_hook(frame)
+        tensors = self.tensors(frame) if self.tensors is not None and arguments else None
         for argument in arguments[skip:]:
             node = argument.value
             if kind is not None:
                 node = _bare_layer(kind, argument, len(positional), node, frame)
             try:
-                value = evaluate(node, frame.env, hook)
+                value = evaluate(node, frame.env, hook, tensors)
             except ValueError_ as exc:
                 # Keep the argument's place so that no "missing argument" follows from it.
-                self.error(exc.code, exc.message, exc.span, frame)
+                self.error(exc.code, exc.message, exc.span, frame, help=exc.help)
+                ok = False
+                value = INVALID
+            except Unknown:
+                ok = False
+                value = INVALID
+            if not takes_values and _holds_tensor(value):
+                self.error(
+                    codes.WRONG_TYPE,
+                    "a value (a tensor) cannot be a layer's argument; pass values along a chain "
+                    "(`x -> dense(4)`) or to a merge (`add(a, b)`)",
+                    argument.value.span,
+                    frame,
+                )
                 ok = False
                 value = INVALID
             if argument.name is None:
@@ -109,10 +136,12 @@ class ArgumentBinder:
         rest: list[tuple[str, Any]] = []
         for key, value in keywords:
             if key == "name":
-                if not isinstance(value, str):
+                if value is INVALID:
+                    ok = False
+                elif not isinstance(value, str):
                     self.error(
                         codes.WRONG_TYPE,
-                        f"a layer name is a word or a string, got {value!r}",
+                        f"a layer name is a word or a string, got {shown(value)}",
                         kspans[key],
                         frame,
                     )
@@ -194,8 +223,23 @@ class ArgumentBinder:
             self.names[name] = where
         return name
 
+    def operation_name(self, kind: LayerKind, span: Span, frame: Frame) -> str:
+        """The name of an operation on values (`x * 0.5` is `multiply_op`, then
+        `multiply_op_1`): counted apart from the layers, so that Keras' layer names stay as if it
+        were not there, and distinct from every layer name given so far."""
+        prefix = kind.auto_name + "_op"
+        while True:
+            count = self.counters.get(prefix, 0)
+            self.counters[prefix] = count + 1
+            name = prefix if count == 0 else f"{prefix}_{count}"
+            if name not in self.names:
+                self.names[name] = span
+                return name
+
     def block_env(self, block: S.Block, term, arguments, frame: Frame) -> dict[str, Any] | None:
-        positional, keywords, pspans, kspans, ok = self.split_arguments(arguments, frame)
+        positional, keywords, pspans, kspans, ok = self.split_arguments(
+            arguments, frame, takes_values=True
+        )
         params = block.params
         if len(positional) > len(params):
             self.error(
@@ -267,6 +311,19 @@ def _bare_layer(
     if inner is None or inner.is_merge or inner is INPUT:
         return node
     return S.Call(node.span, name, (), node.span)
+
+
+def _holds_tensor(value: Any, depth: int = 0) -> bool:
+    """A tensor in a value, looked for in tuples as short as a merge's values (so that a long
+    tuple of numbers, passed again at every pass of a loop, is not read every time)."""
+    if isinstance(value, (TensorRef, Several)):
+        return True
+    if not isinstance(value, tuple) or len(value) > _SHORT_TUPLE or depth > 4:
+        return False
+    return any(_holds_tensor(item, depth + 1) for item in value)
+
+
+_SHORT_TUPLE = 64
 
 
 def _argument_value_span(call: S.Call, keyword: str) -> Span | None:

@@ -11,7 +11,7 @@ from netspec.language import syntax as S
 from netspec.language.evaluate import TensorRef
 from netspec.language.ir import Graph, Node
 from netspec.language.scope import Frame, Scope, block_notes, scopes
-from netspec.layers.catalog import LayerKind
+from netspec.layers.catalog import LayerKind, Shape, ShapeError
 from netspec.layers.resolve import suggestion
 
 MAX_NODES = 20_000  # per model
@@ -55,6 +55,23 @@ class GraphBuilder:
         self.expanding: list[Span] = []
         # (code, place, message) already reported: a body expanded many times reports once.
         self.reported: set[tuple[str, Span, str]] = set()
+        # The shapes of the first nodes, inferred as `VALUE.shape` asks for them.
+        self.shapes: list[Shape | None] = []
+
+    def shape_of(self, node_id: int) -> Shape | None:
+        """A node's shape (without the batch) as the checker will infer it; None when it cannot
+        be inferred (the checker reports why). Nodes are inferred once, in order."""
+        nodes = self.graph.nodes
+        for node in nodes[len(self.shapes) : node_id + 1]:
+            inputs = [self.shapes[i] for i in node.inputs]
+            shape: Shape | None = None
+            if node.valid and all(s is not None for s in inputs):
+                try:
+                    shape = node.kind.infer([s for s in inputs if s is not None], node.args)
+                except ShapeError:
+                    shape = None
+            self.shapes.append(shape)
+        return self.shapes[node_id]
 
     def mark_used(self, ref: TensorRef | None) -> None:
         if ref is not None and ref.node is not None:

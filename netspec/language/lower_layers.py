@@ -7,11 +7,12 @@ from collections.abc import Callable
 from netspec import codes
 from netspec.diagnostics import LimitExceeded, Span
 from netspec.language import syntax as S
-from netspec.language.evaluate import TensorRef, ValueError_, evaluate
+from netspec.language.evaluate import TensorRef, Unknown, ValueError_, evaluate
 from netspec.language.ir import BlockUse
 from netspec.language.lower_arguments import ArgumentBinder
 from netspec.language.lower_graph import GraphBuilder
-from netspec.language.scope import Frame, Scope, bound_names, scopes
+from netspec.language.scope import Frame, Names, Scope, bound_names, scopes
+from netspec.language.values import BranchOnly
 from netspec.layers import catalog
 from netspec.layers.catalog import LayerKind
 from netspec.layers.common import DTYPES, UNUSABLE_ACTIVATIONS
@@ -45,6 +46,7 @@ class LayerLowering:
         self.mark_used = builder.mark_used
         self.no_input = builder.no_input
         self.add_node = builder.add_node
+        self.bound: dict[str, frozenset[str]] = {}  # the names each block's body binds
 
     def apply(
         self,
@@ -56,7 +58,7 @@ class LayerLowering:
         first_term: bool,
     ) -> TensorRef | None:
         result = self.apply_term(term, value, scope, frame, first_term=first_term)
-        if result is None or result.node is None:
+        if result is None or (isinstance(result, TensorRef) and result.node is None):
             # The value was passed on; a failure here is reported once, not again as unused.
             self.mark_used(value)
         return result
@@ -92,7 +94,8 @@ class LayerLowering:
             # Names passed to an unknown merge still count as used: report the cause only.
             for argument in arguments:
                 if isinstance(argument.value, S.Word):
-                    self.mark_used(scope.find(argument.value.name))
+                    found = frame.env.get(argument.value.name)
+                    self.mark_used(found if isinstance(found, TensorRef) else None)
             return TensorRef(None)
         if kind.is_merge:
             return self.merge(kind, term, arguments, value, scope, frame, first_term)
@@ -281,15 +284,41 @@ class LayerLowering:
         if isinstance(value, S.InputExpr):
             return self.input_term(value, frame)
         if isinstance(value, S.Word):
-            ref = scope.find(value.name)
-            if ref is not None:
-                return ref
             if value.name in frame.env:
-                return None
+                found = frame.env[value.name]
+                if isinstance(found, BranchOnly):
+                    self.error(
+                        codes.USED_BEFORE_BOUND,
+                        f"`{value.name}` is bound in only some branches of the `if` at line "
+                        f"{found.line}",
+                        value.span,
+                        frame,
+                        help="bind it in every branch, or before the `if`",
+                    )
+                    return TensorRef(None)
+                return found if isinstance(found, TensorRef) else None
             known_kind = catalog.lookup(value.name) is not None or value.name in self.blocks
             if scope.bound_later(value.name) or not known_kind:
                 self.builder.unbound(value, scope, frame)
                 return TensorRef(None)
+        if (
+            isinstance(value, (S.BinaryOp, S.Negate, S.MethodCall, S.AppliedCall))
+            and self.arguments.tensors
+        ):
+            # `add(x, y * 0.5)`, `concat(d, ops.abs(d))`: an expression of values.
+            try:
+                found = evaluate(
+                    value,
+                    frame.env,
+                    self.arguments.layer_value_hook(frame),
+                    self.arguments.tensors(frame),
+                )
+            except ValueError_ as exc:
+                self.error(exc.code, exc.message, exc.span, frame, help=exc.help)
+                return TensorRef(None)
+            except Unknown:
+                return TensorRef(None)
+            return found if isinstance(found, TensorRef) else None
         return None
 
     def expand_block(
@@ -310,8 +339,13 @@ class LayerLowering:
             self.no_input(term.span, frame)
             return TensorRef(None)
         use = BlockUse(block.name, term.span)
-        inner = Frame(env, (*frame.origin, use), value, (*frame.stack, block.name))
-        block_scope = Scope(later=bound_names(block.body))
+        later = self.bound.get(block.name)
+        if later is None:
+            later = self.bound[block.name] = bound_names(block.body)
+        block_scope = Scope(later=later)
+        inner = Frame(
+            Names(block_scope, env), (*frame.origin, use), value, (*frame.stack, block.name)
+        )
         self.builder.enter(term.span)
         try:
             self.builder.charge(block.span)

@@ -12,6 +12,7 @@ from netspec import codes
 from netspec.diagnostics import Diagnostic, LimitExceeded, Severity, Span
 from netspec.language import syntax as S
 from netspec.language.grammar import ReadingLimit, lark_parser, token_span
+from netspec.language.precedence import fold
 from netspec.language.source import MAX_SOURCE_CHARS
 from netspec.language.syntax_errors import ns001, syntax_diagnostic
 
@@ -59,11 +60,20 @@ class _ASTBuilder(Transformer_NonRecursive):
     def binding(self, meta, name, chain):
         return S.Binding(_meta_span(meta), str(name), token_span(name), chain)
 
+    def destructure(self, meta, *items):
+        names = tuple(S.Word(token_span(n), str(n)) for n in items[:-1])
+        return S.Destructure(_meta_span(meta), names, items[-1])
+
+    def if_stmt(self, meta, condition, body, else_keyword, orelse):
+        if isinstance(orelse, S.If):
+            orelse = (orelse,)
+        return S.If(_meta_span(meta), condition, body, orelse)
+
     def chain_stmt(self, meta, chain):
         return S.ChainStatement(_meta_span(meta), chain)
 
-    def output_stmt(self, meta, *names):
-        return S.Output(_meta_span(meta), tuple(S.Word(token_span(n), str(n)) for n in names))
+    def output_stmt(self, meta, *values):
+        return S.Output(_meta_span(meta), values)
 
     def compile_stmt(self, meta, arguments):
         return S.Compile(_meta_span(meta), arguments or ())
@@ -123,6 +133,20 @@ class _ASTBuilder(Transformer_NonRecursive):
     def positive(self, meta, plus, operand):
         return operand
 
+    def expression(self, meta, *items):
+        return fold(items, _checked)
+
+    def attribute(self, meta, value, name):
+        return _checked(S.Attribute(_meta_span(meta), value, str(name), token_span(name)))
+
+    def index(self, meta, value, index):
+        return _checked(S.Index(_meta_span(meta), value, index))
+
+    def method_call(self, meta, receiver, name, arguments):
+        return _checked(
+            S.MethodCall(_meta_span(meta), receiver, str(name), arguments or (), token_span(name))
+        )
+
     def int_value(self, meta, token):
         digits = token.value.replace("_", "")
         if len(digits) > MAX_INT_DIGITS:
@@ -160,8 +184,14 @@ class _ASTBuilder(Transformer_NonRecursive):
 def _children(node: object) -> tuple:
     if isinstance(node, S.BinaryOp):
         return (node.left, node.right)
-    if isinstance(node, S.Negate):
+    if isinstance(node, (S.Negate, S.Not)):
         return (node.operand,)
+    if isinstance(node, S.Attribute):
+        return (node.value,)
+    if isinstance(node, S.Index):
+        return (node.value, node.index)
+    if isinstance(node, S.MethodCall):
+        return (node.receiver, *(a.value for a in node.arguments))
     if isinstance(node, S.TupleValue):
         return node.items
     if isinstance(node, S.Call):

@@ -56,7 +56,7 @@ class TupleValue(Node):
 
 @dataclass(frozen=True)
 class BinaryOp(Node):
-    op: str  # + - * //
+    op: str  # + - * / // % ** == != < <= > >= and or
     left: Value
     right: Value
 
@@ -64,6 +64,28 @@ class BinaryOp(Node):
 @dataclass(frozen=True)
 class Negate(Node):
     operand: Value
+
+
+@dataclass(frozen=True)
+class Not(Node):
+    operand: Value
+
+
+@dataclass(frozen=True)
+class Attribute(Node):
+    """`value.name`: `input.shape`."""
+
+    value: Value
+    name: str
+    name_span: Span
+
+
+@dataclass(frozen=True)
+class Index(Node):
+    """`value[index]`: `input.shape[-1]`, `sizes[i]`."""
+
+    value: Value
+    index: Value
 
 
 @dataclass(frozen=True)
@@ -100,7 +122,33 @@ class InputExpr(Node):
     dtype_span: Span | None = None
 
 
-Value = Union[Int, Float, Bool, NoneValue, Str, Word, TupleValue, BinaryOp, Negate, Call, InputExpr]
+@dataclass(frozen=True)
+class MethodCall(Node):
+    """`receiver.name(args)`: `ops.sqrt(x)`."""
+
+    receiver: Value
+    name: str
+    arguments: tuple[Argument, ...]
+    name_span: Span
+
+
+Value = Union[
+    Int,
+    Float,
+    Bool,
+    NoneValue,
+    Str,
+    Word,
+    TupleValue,
+    BinaryOp,
+    Negate,
+    Not,
+    Attribute,
+    Index,
+    Call,
+    MethodCall,
+    InputExpr,
+]
 
 
 # ---- statements --------------------------------------------------------------------------
@@ -108,9 +156,10 @@ Value = Union[Int, Float, Bool, NoneValue, Str, Word, TupleValue, BinaryOp, Nega
 
 @dataclass(frozen=True)
 class Chain(Node):
-    """`term -> term -> ...`; each term is a Call, an AppliedCall, a Word or an InputExpr."""
+    """`source -> term -> ...`: the source is any value; each later term is a Call, an
+    AppliedCall, a Word, an InputExpr, or a Repeat, For or If applied to the chained value."""
 
-    terms: tuple[Value, ...]
+    terms: tuple[Value | Repeat | For | If, ...]
 
 
 @dataclass(frozen=True)
@@ -121,13 +170,21 @@ class Binding(Node):
 
 
 @dataclass(frozen=True)
+class Destructure(Node):
+    """`a, b = chain`: one name per value of a block of several values (`_` discards one)."""
+
+    names: tuple[Word, ...]
+    chain: Chain
+
+
+@dataclass(frozen=True)
 class ChainStatement(Node):
     chain: Chain
 
 
 @dataclass(frozen=True)
 class Output(Node):
-    names: tuple[Word, ...]
+    values: tuple[Value, ...]
 
 
 @dataclass(frozen=True)
@@ -149,7 +206,16 @@ class For(Node):
     body: tuple[Statement, ...]
 
 
-Statement = Union[Binding, ChainStatement, Output, Compile, Repeat, For]
+@dataclass(frozen=True)
+class If(Node):
+    """`if cond { body } else { orelse }`; `else if` is an orelse holding one If."""
+
+    condition: Value
+    body: tuple[Statement, ...]
+    orelse: tuple[Statement, ...] | None
+
+
+Statement = Union[Binding, Destructure, ChainStatement, Output, Compile, Repeat, For, If]
 
 
 # ---- definitions -------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from netspec.layers import (
     core,
     merge,
     normalization,
+    ops,
     pooling,
     preprocessing,
     recurrent,
@@ -43,7 +44,7 @@ __all__ = [
     "known_names",
 ]
 
-_MODULES = (core, conv, pooling, normalization, recurrent, merge, attention, preprocessing)
+_MODULES = (core, conv, pooling, normalization, recurrent, merge, attention, preprocessing, ops)
 
 
 @functools.cache
@@ -55,10 +56,12 @@ def all_kinds() -> tuple[LayerKind, ...]:
 @functools.cache
 def _index() -> dict[str, LayerKind]:
     index: dict[str, LayerKind] = {}
-    for kind in all_kinds():
+    # Operations on values are made by expressions (`x * 0.5`), never named as a layer.
+    kinds = [kind for kind in all_kinds() if not ops.is_operation(kind)]
+    for kind in kinds:
         index[kind.name] = kind
     # Aliases never shadow a spec name: `Activation` stays the generic activation layer.
-    for kind in all_kinds():
+    for kind in kinds:
         for alias in (*kind.aliases, kind.keras_class):
             if (
                 kind.keras_class == "Activation"

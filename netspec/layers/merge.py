@@ -58,6 +58,9 @@ def _broadcast(first: Shape, second: Shape, what: str) -> Shape:
     return tuple(out)
 
 
+broadcast = _broadcast  # for the operations on values (layers/ops.py)
+
+
 def _elementwise_infer(what: str) -> Callable[[list[Shape], Any], Shape]:
     def infer(inputs: list[Shape], args) -> Shape:
         out = inputs[0]

@@ -13,12 +13,13 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from netspec.layers import catalog, core
+from netspec.layers import catalog, core, ops
 from netspec.layers.base import COMMON_ARGS
 from netspec.layers.calls import Family, lookup_call
 from netspec.layers.catalog import Arg, CallValue, LayerKind, LayerSpec, ValueKind
 from netspec.targets.base import GenerationError
 from netspec.targets.literals import camel, py_literal
+from netspec.targets.operations import Library, operation_expression
 
 # (kind, resolved arguments, the names the spec gave, layer name) -> the constructor call.
 LayerGenerator = Callable[[LayerKind, Mapping[str, Any], frozenset[str], str], str]
@@ -146,6 +147,20 @@ def keras_input(
     return f"keras.Input(shape={shape}, dtype={dtype}, name={py_literal(name)})"
 
 
+_KERAS_OPS = Library("keras.ops.", axis="axis", keepdims="keepdims")
+
+
+def keras_operation(
+    kind: LayerKind, args: Mapping[str, Any], explicit: frozenset[str], name: str
+) -> str:
+    """An operation on values in a Lambda of netspec's name: the operator or keras.ops function
+    applied to the tensors (`t * 0.5`), as a person writes it. The Lambda keeps the name in the
+    model: Keras' own name for an operation (`multiply`) could be a layer's name already."""
+    inputs = ("t[0]", "t[1]") if kind.max_inputs == 2 else ("t",)
+    expression = operation_expression(kind, args, inputs, _KERAS_OPS)
+    return f"keras.layers.Lambda(lambda t: {expression}, name={py_literal(name)})"
+
+
 GENERATORS: Mapping[str, LayerGenerator] = MappingProxyType(
     {
         "input": keras_input,
@@ -230,6 +245,8 @@ GENERATORS: Mapping[str, LayerGenerator] = MappingProxyType(
         "position_embedding": custom_layer,
         # Activation functions written as layers (`tanh`, `gelu`, ...): Activation("<name>").
         **{kind.name: keras_layer for kind in core.ACTIVATION_LAYERS},
+        # Operations on values (`x * 0.5`, `ops.sqrt(x)`): a Lambda applying the operation.
+        **{kind.name: keras_operation for kind in ops.KINDS},
     }
 )
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
+from netspec.layers import ops as operations
 from netspec.layers.catalog import all_kinds
 from netspec.targets.numpy import attention, ops, spatial
+from netspec.targets.numpy.operations import build_operation
 from netspec.targets.numpy.recurrent import build_bidirectional, build_rnn, build_time_distributed
 from netspec.targets.numpy.site import NumpyLayer, Site, Unsupported
 
@@ -110,6 +112,8 @@ GENERATORS: Mapping[str, Generator] = MappingProxyType(
         "additive_attention": attention.build_additive_attention,
         "einsum_dense": attention.build_einsum_dense,
         "position_embedding": attention.build_position_embedding,
+        # operations on values (`x * 0.5`, `ops.sqrt(x)`)
+        **{k.name: build_operation for k in operations.KINDS},
     }
 )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from netspec.layers import catalog
+from netspec.layers import catalog, ops
 from netspec.layers.catalog import LayerKind
 from netspec.targets.base import GenerationError
 from netspec.targets.torch import attention, layers, spatial
@@ -22,6 +22,7 @@ from netspec.targets.torch.activations import (
     gen_softmax,
 )
 from netspec.targets.torch.emit import Generator
+from netspec.targets.torch.operations import gen_operation
 from netspec.targets.torch.recurrent import RecurrentLayer, gen_bidirectional, gen_time_distributed
 
 _BY_KIND: dict[str, Generator] = {
@@ -122,7 +123,12 @@ _ACTIVATION_LAYERS: dict[str, Generator] = {
     kind.name: gen_activation for kind in catalog.all_kinds() if kind.fixed_activation
 }
 
-GENERATORS: Mapping[str, Generator] = MappingProxyType({**_BY_KIND, **_ACTIVATION_LAYERS})
+# Operations on values (`x * 0.5`, `ops.sqrt(x)`): the operator or torch function, no module.
+_OPERATIONS: dict[str, Generator] = {kind.name: gen_operation for kind in ops.KINDS}
+
+GENERATORS: Mapping[str, Generator] = MappingProxyType(
+    {**_BY_KIND, **_ACTIVATION_LAYERS, **_OPERATIONS}
+)
 
 UNSUPPORTED: Mapping[str, str] = MappingProxyType(
     {
