@@ -9,7 +9,6 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from netspec.api import lint_source
 from netspec.app.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from netspec.app.files import (
     STDIN_LABEL,
@@ -22,8 +21,15 @@ from netspec.app.files import (
 from netspec.app.fmt_command import configure_fmt, run_fmt
 from netspec.app.gen_command import configure_gen, run_gen
 from netspec.app.lsp_command import configure_lsp, run_lsp
+from netspec.app.parallel import lint_all
 from netspec.app.report import REPORTERS, render
-from netspec.config.settings import ConfigError, SelectionLayer, SettingsFinder, parse_selectors
+from netspec.config.settings import (
+    ConfigError,
+    SelectionLayer,
+    Settings,
+    SettingsFinder,
+    parse_selectors,
+)
 from netspec.diagnostics import Diagnostic, Severity
 from netspec.version import __version__
 
@@ -97,6 +103,9 @@ def run_lint(args: argparse.Namespace) -> int:
     failed = False
     diagnostics: list[Diagnostic] = []
     sources: dict[str, str] = {}
+    tasks: list[tuple[str, str, int]] = []
+    settings_index: dict[int, int] = {}  # id of a Settings -> its place in `settings_used`
+    settings_used: list[Settings] = []
     for source in read_sources(paths, args.stdin_filename or STDIN_LABEL):
         if isinstance(source, InputError):
             print(f"netspec: error: {source}", file=sys.stderr)
@@ -112,7 +121,11 @@ def run_lint(args: argparse.Namespace) -> int:
             # A broken configuration stops the run: linting on with other settings would mislead.
             print(f"netspec: error: {exc}", file=sys.stderr)
             return EXIT_ERROR
-        diagnostics.extend(lint_source(source.text, source.path, settings=settings))
+        if id(settings) not in settings_index:
+            settings_index[id(settings)] = len(settings_used)
+            settings_used.append(settings)
+        tasks.append((source.text, source.path, settings_index[id(settings)]))
+    diagnostics.extend(d for found in lint_all(tasks, settings_used) for d in found)
     output = render(
         args.format, diagnostics, sources, color=use_color(sys.stdout), quiet=args.quiet
     )
