@@ -378,7 +378,7 @@ def test_internal_fault_exits_2_without_a_traceback(tmp_path, capsys, monkeypatc
     def explode(text: str, path: str, **options: object) -> list[Diagnostic]:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("netspec.app.cli.lint_source", explode)
+    monkeypatch.setattr("netspec.app.parallel.lint_source", explode)
     code, _, err = lint(capsys, write(tmp_path, "seed.ns", VALID))
     assert code == 2
     assert err.startswith("netspec: internal error: RuntimeError: boom")

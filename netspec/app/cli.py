@@ -237,25 +237,40 @@ COMMANDS: dict[str, Command] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of the whole command line. Given the arguments, it adds the options of the one
+    subcommand they name and no other's: a subcommand's options matter only when it runs or
+    shows its help, and some (gen's targets) cost imports that lint should not pay."""
     parser = argparse.ArgumentParser(
         prog="netspec",
         description="A static linter and code generator for neural-network specs (.ns files).",
     )
     parser.add_argument("--version", action="version", version=f"netspec {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    named = _named_command(argv)
     for name, command in COMMANDS.items():
         sub = subparsers.add_parser(name, help=command.help, description=command.help)
-        command.configure(sub)
+        if named is None or name == named:
+            command.configure(sub)
         sub.set_defaults(run=command.run)
     return parser
+
+
+def _named_command(argv: Sequence[str] | None) -> str | None:
+    """The subcommand `argv` runs (its first argument that is not an option), when it is one of
+    COMMANDS; None when there are no arguments to look at (every subcommand is configured)."""
+    if argv is None:
+        return None
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    return first if first in COMMANDS else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 clean, 1 findings, 2 errors)."""
     try:
         try:
-            args = build_parser().parse_args(argv)
+            arguments = sys.argv[1:] if argv is None else list(argv)
+            args = build_parser(arguments).parse_args(arguments)
         except SystemExit as exc:
             # argparse exits 2 on a usage error and 0 after --help or --version.
             return exc.code if isinstance(exc.code, int) else EXIT_ERROR

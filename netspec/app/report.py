@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import unicodedata
@@ -233,6 +232,8 @@ def report_json(report: ReportInput) -> str:
         }
         for d in report.diagnostics
     ]
+    import json  # here, not at the top: the text formats, lint's usual output, do not need it
+
     # ASCII escapes keep the output valid JSON whatever the encoding of the stream it goes to.
     return json.dumps(rows, indent=2, ensure_ascii=True) + "\n"
 
@@ -267,6 +268,8 @@ def report_sarif(report: ReportInput) -> str:
         "results": [_sarif_result(d, index[d.code]) for d in report.diagnostics],
     }
     log = {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+    import json
+
     return json.dumps(log, indent=2, ensure_ascii=True) + "\n"
 
 
