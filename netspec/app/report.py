@@ -156,10 +156,13 @@ def underline(text: str, span: Span) -> tuple[str, int, int]:
 
     A span over several lines is underlined to the end of its first line.
     """
-    cells = [_cell(char) for char in text]
     first = min(max(span.column - 1, 0), len(text))
     last = span.end_column - 1 if span.end_line == span.line else len(text)
     last = min(max(last, first), len(text))
+    if len(text) <= MAX_SHOWN_CELLS and text.isascii() and text.isprintable():
+        # The common line: every character shows as itself in one cell.
+        return text, first, max(last - first, 1)
+    cells = [_cell(char) for char in text]
     if sum(width for _, width in cells) > MAX_SHOWN_CELLS:
         cells, first, last = _crop(cells, first, last)
     start = sum(width for _, width in cells[:first])
