@@ -238,31 +238,23 @@ COMMANDS: dict[str, Command] = {
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    """The parser of the whole command line. Given the arguments, it adds the options of the one
-    subcommand they name and no other's: a subcommand's options matter only when it runs or
-    shows its help, and some (gen's targets) cost imports that lint should not pay."""
+    """The parser of the whole command line. When the arguments start with a subcommand, only
+    that subcommand is set up: the others' options (and what they import: gen's targets) matter
+    only when they run or when the top-level help lists them."""
     parser = argparse.ArgumentParser(
         prog="netspec",
         description="A static linter and code generator for neural-network specs (.ns files).",
     )
     parser.add_argument("--version", action="version", version=f"netspec {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    named = _named_command(argv)
+    named = argv[0] if argv and argv[0] in COMMANDS else None
     for name, command in COMMANDS.items():
+        if named is not None and name != named:
+            continue
         sub = subparsers.add_parser(name, help=command.help, description=command.help)
-        if named is None or name == named:
-            command.configure(sub)
+        command.configure(sub)
         sub.set_defaults(run=command.run)
     return parser
-
-
-def _named_command(argv: Sequence[str] | None) -> str | None:
-    """The subcommand `argv` runs (its first argument that is not an option), when it is one of
-    COMMANDS; None when there are no arguments to look at (every subcommand is configured)."""
-    if argv is None:
-        return None
-    first = next((arg for arg in argv if not arg.startswith("-")), None)
-    return first if first in COMMANDS else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
