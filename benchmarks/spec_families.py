@@ -18,6 +18,13 @@ def diagnostic_per_line(layers: int) -> str:
     return f"model linear {{\n    input [8]\n{body}}}\n"
 
 
+def saturating_chain(layers: int) -> str:
+    """A chain of dense layers with sigmoid: one run of saturating layers (NS2xx) as long as the
+    model, which check/rules/activation.py's saturating_activations gathers."""
+    body = "".join("    dense(8, sigmoid)\n" for _ in range(layers - 1))
+    return f"model saturating {{\n    input [8]\n{body}}}\n"
+
+
 def wide_graph(layers: int) -> str:
     """Branches of two layers from one input, merged pairwise into a running sum."""
     pairs = max((layers - 2) // 3, 1)
@@ -55,4 +62,5 @@ FAMILIES: dict[str, Callable[[int], str]] = {
     "wide graph": wide_graph,
     "deep blocks": deep_blocks,
     "diagnostic per line": diagnostic_per_line,
+    "saturating chain": saturating_chain,
 }
