@@ -68,3 +68,15 @@ def test_few_files_or_one_core_take_one_process() -> None:
     assert worker_count(MIN_FILES_PER_WORKER - 1, cpus=8) == 1
     assert worker_count(10_000, cpus=1) == 1
     assert worker_count(10 * MIN_FILES_PER_WORKER, cpus=4) == 4
+
+
+def test_a_pool_that_cannot_start_leaves_the_work_to_this_process(tmp_path, monkeypatch) -> None:
+    paths = make_specs(tmp_path, 8)
+    settings = [find_settings(str(paths[0]))]
+    tasks = [(p.read_text(encoding="utf-8"), str(p), 0) for p in paths]
+
+    def no_processes():
+        raise OSError("fork: resource temporarily unavailable")
+
+    monkeypatch.setattr(parallel, "_context", no_processes)
+    assert lint_all(tasks, settings, workers=2) == lint_all(tasks, settings, workers=1)

@@ -49,18 +49,26 @@ def lint_all(
     if workers <= 1 or len(tasks) < 2:
         return [_lint(task, settings) for task in tasks]
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     batch = max(1, len(tasks) // (workers * BATCHES_PER_WORKER))
     # What the parent has built (modules, the parser) is shared with forked workers; frozen, the
     # collector leaves it alone and the pages are not copied when a collection would touch them.
     gc.freeze()
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=_context(),
-        initializer=_remember,
-        initargs=(tuple(settings),),
-    ) as pool:
-        return list(pool.map(_lint_in_worker, tasks, chunksize=batch))
+    try:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=_context(),
+            initializer=_remember,
+            initargs=(tuple(settings),),
+        ) as pool:
+            return list(pool.map(_lint_in_worker, tasks, chunksize=batch))
+    except (OSError, BrokenProcessPool):
+        # No processes to be had (a limit on them, a sandbox) or a worker lost: one process
+        # gives the same report, only later.
+        return [_lint(task, settings) for task in tasks]
+    finally:
+        gc.unfreeze()
 
 
 def _context():
