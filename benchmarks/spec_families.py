@@ -37,6 +37,15 @@ def wide_graph(layers: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def many_outputs(layers: int) -> str:
+    """One trunk and a head of two dense layers per output: a graph as wide as it is long."""
+    heads = max((layers - 2) // 2, 1)
+    lines = ["model heads {", "    x = input [8]", "    h = x -> dense(8, relu)"]
+    lines += [f"    o{i} = h -> dense(4, relu) -> dense(1)" for i in range(heads)]
+    lines += ["    output " + ", ".join(f"o{i}" for i in range(heads)), "}"]
+    return "\n".join(lines) + "\n"
+
+
 def deep_blocks(layers: int, depth: int = 8) -> str:
     """Blocks nested `depth` deep (each level uses the one below twice), repeated to the size."""
     lines = ["block level0(f) {", "    dense(f, relu)", "}"]
@@ -64,3 +73,6 @@ FAMILIES: dict[str, Callable[[int], str]] = {
     "diagnostic per line": diagnostic_per_line,
     "saturating chain": saturating_chain,
 }
+# Families whose time grows with the square of the size today (rules that visit every node for
+# every output): asked for by name, as 16k layers of them take minutes.
+SLOW_FAMILIES: dict[str, Callable[[int], str]] = {"many outputs": many_outputs}
