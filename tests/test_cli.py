@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from netspec import __version__
-from netspec.app.cli import main
+from netspec.app.cli import COMMANDS, main
 from netspec.app.report import REPORTERS, closing_count, render
 from netspec.diagnostics import Diagnostic, Note, Severity, Span
 
@@ -71,6 +71,22 @@ def test_exit_zero_turns_findings_into_0(tmp_path, capsys):
 def test_version(capsys):
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"netspec {__version__}"
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["-h", "lint"], ["lnt", "x.ns"]])
+def test_the_top_level_help_and_an_unknown_command_name_every_subcommand(capsys, argv):
+    # The parser sets up only the subcommand a command line starts with; these start with none.
+    main(argv)
+    captured = capsys.readouterr()
+    listing = captured.out + captured.err
+    for name in COMMANDS:
+        assert name in listing
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_each_subcommand_has_its_own_help(capsys, name):
+    assert main([name, "--help"]) == 0
+    assert capsys.readouterr().out.startswith(f"usage: netspec {name} ")
 
 
 def test_no_subcommand_and_unknown_option_are_usage_errors(capsys):
@@ -155,7 +171,7 @@ def test_full_expands_tabs_so_carets_line_up(tmp_path, capsys):
 
 
 def test_full_has_no_color_off_a_terminal(tmp_path, capsys):
-    code, out, _ = lint(capsys, write(tmp_path, "bad.ns", MISSING_BRACE))
+    _, out, _ = lint(capsys, write(tmp_path, "bad.ns", MISSING_BRACE))
     assert "\x1b[" not in out
 
 
@@ -324,9 +340,7 @@ def test_clean_stdin_exits_0(capsys, monkeypatch):
 
 
 def test_non_utf8_file_gives_ns001_at_the_bad_byte(tmp_path, capsys):
-    path = write(
-        tmp_path, "latin1.ns", "model seed {\n    input [2]  # caf".encode() + b"\xff\n}\n"
-    )
+    path = write(tmp_path, "latin1.ns", b"model seed {\n    input [2]  # caf" + b"\xff\n}\n")
     code, out, err = lint(capsys, path, "--format", "json")
     assert code == 1
     assert err == ""
@@ -378,7 +392,7 @@ def test_internal_fault_exits_2_without_a_traceback(tmp_path, capsys, monkeypatc
     def explode(text: str, path: str, **options: object) -> list[Diagnostic]:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("netspec.app.cli.lint_source", explode)
+    monkeypatch.setattr("netspec.app.parallel.lint_source", explode)
     code, _, err = lint(capsys, write(tmp_path, "seed.ns", VALID))
     assert code == 2
     assert err.startswith("netspec: internal error: RuntimeError: boom")
@@ -392,6 +406,7 @@ def run_module(*args: str, cwd: Path, stdin: bytes = b"") -> subprocess.Complete
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "netspec", *args],
+        check=False,
         cwd=cwd,
         env=env,
         input=stdin,

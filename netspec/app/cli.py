@@ -9,7 +9,6 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from netspec.api import lint_source
 from netspec.app.exit_codes import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
 from netspec.app.files import (
     STDIN_LABEL,
@@ -22,8 +21,15 @@ from netspec.app.files import (
 from netspec.app.fmt_command import configure_fmt, run_fmt
 from netspec.app.gen_command import configure_gen, run_gen
 from netspec.app.lsp_command import configure_lsp, run_lsp
+from netspec.app.parallel import lint_all
 from netspec.app.report import REPORTERS, render
-from netspec.config.settings import ConfigError, SelectionLayer, SettingsFinder, parse_selectors
+from netspec.config.settings import (
+    ConfigError,
+    SelectionLayer,
+    Settings,
+    SettingsFinder,
+    parse_selectors,
+)
 from netspec.diagnostics import Diagnostic, Severity
 from netspec.version import __version__
 
@@ -97,6 +103,9 @@ def run_lint(args: argparse.Namespace) -> int:
     failed = False
     diagnostics: list[Diagnostic] = []
     sources: dict[str, str] = {}
+    tasks: list[tuple[str, str, int]] = []
+    settings_index: dict[int, int] = {}  # id of a Settings -> its place in `settings_used`
+    settings_used: list[Settings] = []
     for source in read_sources(paths, args.stdin_filename or STDIN_LABEL):
         if isinstance(source, InputError):
             print(f"netspec: error: {source}", file=sys.stderr)
@@ -112,7 +121,11 @@ def run_lint(args: argparse.Namespace) -> int:
             # A broken configuration stops the run: linting on with other settings would mislead.
             print(f"netspec: error: {exc}", file=sys.stderr)
             return EXIT_ERROR
-        diagnostics.extend(lint_source(source.text, source.path, settings=settings))
+        if id(settings) not in settings_index:
+            settings_index[id(settings)] = len(settings_used)
+            settings_used.append(settings)
+        tasks.append((source.text, source.path, settings_index[id(settings)]))
+    diagnostics.extend(d for found in lint_all(tasks, settings_used) for d in found)
     output = render(
         args.format, diagnostics, sources, color=use_color(sys.stdout), quiet=args.quiet
     )
@@ -224,14 +237,20 @@ COMMANDS: dict[str, Command] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of the whole command line. When the arguments start with a subcommand, only
+    that subcommand is set up: the others' options (and what they import: gen's targets) matter
+    only when they run or when the top-level help lists them."""
     parser = argparse.ArgumentParser(
         prog="netspec",
         description="A static linter and code generator for neural-network specs (.ns files).",
     )
     parser.add_argument("--version", action="version", version=f"netspec {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    named = argv[0] if argv and argv[0] in COMMANDS else None
     for name, command in COMMANDS.items():
+        if named is not None and name != named:
+            continue
         sub = subparsers.add_parser(name, help=command.help, description=command.help)
         command.configure(sub)
         sub.set_defaults(run=command.run)
@@ -242,7 +261,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 clean, 1 findings, 2 errors)."""
     try:
         try:
-            args = build_parser().parse_args(argv)
+            arguments = sys.argv[1:] if argv is None else list(argv)
+            args = build_parser(arguments).parse_args(arguments)
         except SystemExit as exc:
             # argparse exits 2 on a usage error and 0 after --help or --version.
             return exc.code if isinstance(exc.code, int) else EXIT_ERROR

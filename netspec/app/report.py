@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import unicodedata
@@ -96,13 +95,16 @@ def report_concise(report: ReportInput) -> str:
 def report_full(report: ReportInput) -> str:
     """The rustc layout: header, ` --> ` place, the source line with carets, notes and help."""
     lines: list[str] = []
+    # Each source is split into lines once, however many diagnostics it has.
+    split: dict[str, list[str] | None] = {}
     for diagnostic in report.diagnostics:
-        source = report.sources.get(diagnostic.path)
-        lines.extend(_full_block(diagnostic, source, report.color))
+        if diagnostic.path not in split:
+            split[diagnostic.path] = source_lines(report.sources.get(diagnostic.path))
+        lines.extend(_full_block(diagnostic, split[diagnostic.path], report.color))
     return _with_count(lines, report)
 
 
-def _full_block(d: Diagnostic, source: str | None, color: bool) -> list[str]:
+def _full_block(d: Diagnostic, source: list[str] | None, color: bool) -> list[str]:
     style = _severity_style(d)
     # The gutter is as wide as the line number, so `|` and `-->` line up under each other.
     pad = " " * len(str(d.span.line))
@@ -112,7 +114,7 @@ def _full_block(d: Diagnostic, source: str | None, color: bool) -> list[str]:
         + _paint(f": {d.message}", _BOLD, color),
         f"{pad}{_paint('-->', _GUTTER, color)} {d.path}:{d.span.line}:{d.span.column}",
     ]
-    text = source_line(source, d.span.line)
+    text = line_of(source, d.span.line)
     if text is not None:
         shown, start, width = underline(text, d.span)
         lines += [
@@ -133,14 +135,18 @@ def _full_block(d: Diagnostic, source: str | None, color: bool) -> list[str]:
     return lines
 
 
-def source_line(source: str | None, line: int) -> str | None:
-    """Line `line` (1-based) of the text without its line break, or None when there is none."""
-    if source is None or line < 1:
+def source_lines(source: str | None) -> list[str] | None:
+    """The lines of a text without their line breaks, or None when there is no text."""
+    if source is None:
         return None
     # Split where the parser counts lines (LF, CRLF, a lone CR), while str.splitlines would also
     # split at form feeds and U+2028 and put later lines out of step.
-    lines = _LINE_BREAK.split(source)
-    if line > len(lines):
+    return _LINE_BREAK.split(source)
+
+
+def line_of(lines: list[str] | None, line: int) -> str | None:
+    """Line `line` (1-based) of text split by `source_lines`, or None when there is none."""
+    if lines is None or line < 1 or line > len(lines):
         return None
     return lines[line - 1]
 
@@ -150,10 +156,13 @@ def underline(text: str, span: Span) -> tuple[str, int, int]:
 
     A span over several lines is underlined to the end of its first line.
     """
-    cells = [_cell(char) for char in text]
     first = min(max(span.column - 1, 0), len(text))
     last = span.end_column - 1 if span.end_line == span.line else len(text)
     last = min(max(last, first), len(text))
+    if len(text) <= MAX_SHOWN_CELLS and text.isascii() and text.isprintable():
+        # The common line: every character shows as itself in one cell.
+        return text, first, max(last - first, 1)
+    cells = [_cell(char) for char in text]
     if sum(width for _, width in cells) > MAX_SHOWN_CELLS:
         cells, first, last = _crop(cells, first, last)
     start = sum(width for _, width in cells[:first])
@@ -226,6 +235,8 @@ def report_json(report: ReportInput) -> str:
         }
         for d in report.diagnostics
     ]
+    import json  # here, not at the top: the text formats, lint's usual output, do not need it
+
     # ASCII escapes keep the output valid JSON whatever the encoding of the stream it goes to.
     return json.dumps(rows, indent=2, ensure_ascii=True) + "\n"
 
@@ -260,6 +271,8 @@ def report_sarif(report: ReportInput) -> str:
         "results": [_sarif_result(d, index[d.code]) for d in report.diagnostics],
     }
     log = {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+    import json
+
     return json.dumps(log, indent=2, ensure_ascii=True) + "\n"
 
 

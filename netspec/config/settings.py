@@ -14,11 +14,6 @@ from typing import Any
 from netspec.check.code_table import known_codes
 from netspec.codes import SYNTAX_ERROR
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10 only
-    import tomli as tomllib
-
 PYPROJECT = "pyproject.toml"
 ALL = "ALL"
 # A selector is ALL or a code prefix: NS, NS2, NS20, NS201 (any case on input).
@@ -261,6 +256,13 @@ DEFAULT_SETTINGS = Settings()
 
 def read_pyproject(path: Path) -> Mapping[str, Any] | None:
     """The [tool.netspec] table of a pyproject.toml, or None when it has none."""
+    # Imported here: a run that finds no pyproject.toml (most files outside a project) does
+    # without the TOML parser.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10 only
+        import tomli as tomllib
+
     try:
         with open(path, "rb") as file:
             data = tomllib.load(file)
