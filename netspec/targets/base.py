@@ -4,8 +4,10 @@ Targets read checked graphs only; loading and checking a spec is netspec.api's j
 
 from __future__ import annotations
 
+import ast
 import functools
 import importlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from netspec.diagnostics import Diagnostic
 from netspec.language.ir import Graph
 from netspec.language.names import class_problem, name_problem
 from netspec.resources import resource_dir
+from netspec.targets.layout import docstring, fits, lay_out
 from netspec.version import __version__
 
 TARGETS = ("keras", "torch", "numpy")
@@ -60,7 +63,25 @@ def environment():
         keep_trailing_newline=True,
         autoescape=False,
     )
+
+    @jinja2.pass_context
+    def layout(context, text: str, indent: int, suffix: str = "") -> str:
+        """`{{ statement | layout(8) }}`: the statement in black's layout at 8 columns."""
+        laid = lay_out(text, indent, suffix)
+        if not laid.isascii() or not fits(laid, indent):
+            context["laid_out"].gave_up = True  # black formats this module
+        return laid
+
+    env.filters["layout"] = layout
+    env.filters["docstring"] = docstring
     return env
+
+
+class LayoutReport:
+    """Whether every statement a template laid out is in black's layout."""
+
+    def __init__(self) -> None:
+        self.gave_up = False
 
 
 def generate(checked: list[CheckedGraph], path: str, target: str) -> str:
@@ -89,11 +110,38 @@ def check_names(graph: Graph) -> None:
 
 def render(target: str, context: ModuleContext) -> str:
     template = environment().get_template(f"{target}.py.jinja")
-    source = template.render(module=context)
-    return format_python(source)
+    report = LayoutReport()
+    source = template.render(module=context, laid_out=report)
+    return format_python(source, laid_out=not report.gave_up)
 
 
-def format_python(source: str) -> str:
+# What black would still change in a module laid out line by line: trailing whitespace, a
+# missing or doubled final newline, three blank lines, two blank lines inside a block.
+_NOT_BLACK = re.compile(r"[ \t]$|\n\n\n\n|\n\n\n[ \t]", re.MULTILINE)
+
+
+def format_python(source: str, laid_out: bool = False) -> str:
+    """`source` as black formats it with its defaults (a user's own black leaves it unchanged).
+
+    Black costs more than everything else in `gen`, so it runs only when needed: the templates'
+    own text is in black's layout, and `laid_out` says every statement filled in was laid out
+    as black keeps it (targets/layout.py). tests/test_black_layout.py checks that black leaves
+    the output of every example, case and target unchanged."""
+    try:
+        ast.parse(source)
+    except SyntaxError as exc:  # a template bug: never write broken code
+        raise GenerationError(f"internal error: generated code does not parse: {exc}") from None
+    if laid_out and _in_black_layout(source):
+        return source
+    return run_black(source)
+
+
+def _in_black_layout(source: str) -> bool:
+    ends_once = source.endswith("\n") and not source.endswith("\n\n")
+    return ends_once and _NOT_BLACK.search(source) is None
+
+
+def run_black(source: str) -> str:
     import black
 
     try:

@@ -125,18 +125,15 @@ class WeightEntry:
 
 
 def value_literal(value: Any) -> str:
-    """py_literal with dicts (for initializer options) and black's double quotes: the weight
-    table is not formatted by black."""
+    """py_literal with dicts (for initializer options): the weight table is not formatted by
+    black."""
     if isinstance(value, dict):
         items = ", ".join(f"{value_literal(k)}: {value_literal(v)}" for k, v in value.items())
         return "{" + items + "}"
     if isinstance(value, tuple):
         items = ", ".join(value_literal(v) for v in value)
         return f"({items},)" if len(value) == 1 else f"({items})"
-    text = py_literal(value)
-    if isinstance(value, str) and text.startswith("'") and '"' not in text and "\\" not in text:
-        return f'"{text[1:-1]}"'  # the same string: repr() escaped nothing inside
-    return text
+    return py_literal(value)
 
 
 # ---- the layer being generated -------------------------------------------------------------

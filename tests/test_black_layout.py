@@ -1,0 +1,77 @@
+"""Generated code is in black's layout already: black leaves it unchanged, so `gen` need not run
+black (netspec.targets.base.format_python), and a user's own black never makes it stale."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import black
+import pytest
+
+from netspec.api import generate_source
+from netspec.targets import base
+from netspec.targets.base import TARGETS, GenerationError
+from netspec.targets.layout import LINE_LENGTH, lay_out
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.ns"))
+SPECS = EXAMPLES + sorted((ROOT / "tests" / "codegen_cases").glob("*.ns"))
+CASES = [(spec, target) for spec in SPECS for target in TARGETS]
+
+
+def _black(source: str) -> str:
+    return black.format_str(source, mode=black.Mode())
+
+
+@pytest.mark.parametrize(
+    ("spec", "target"), CASES, ids=[f"{s.parent.name}/{s.stem}-{t}" for s, t in CASES]
+)
+def test_black_leaves_generated_code_unchanged(
+    spec: Path, target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran: list[str] = []
+    run_black = base.run_black
+
+    def black_ran(source: str) -> str:
+        ran.append(source)
+        return run_black(source)
+
+    monkeypatch.setattr(base, "run_black", black_ran)
+    try:
+        source = generate_source(spec.read_text(encoding="utf-8"), spec.name, target)
+    except GenerationError:
+        pytest.skip(f"{spec.name} is not generated for {target}")
+    assert _black(source) == source
+    if spec in EXAMPLES:  # gen of the examples is quick: every statement laid out, no black
+        assert not ran, "gen ran black: a statement is not laid out in black's layout"
+
+
+STATEMENTS = [
+    'conv = keras.layers.Conv2D(64, (7, 7), strides=(2, 2), padding="same", name="conv_with_a_long_name")(x)',
+    "x = torch.cat([first_branch_output, second_branch_output, third_branch_output_x], dim=1)",
+    'x = self.layer_with_a_rather_long_name(x.permute(0, 2, 3, 1), weights["layer/kernel"])[0]',
+    'y = weights_and_more_weights_table["a_very_long_key_that_is_long/kernel", "other", 3]',
+    "return first_output_tensor, second_output_tensor, third_output_tensor, fourth_tensor",
+    'x = f(lambda a, b: a + b, [value for value in range(10)], "it, is (a) string", other=3)',
+    "z = g((first_element_of_tuple_abcdef, second_element_of_tuple_abcdef), h(aaaa, bbbbbbb, c))",
+    "w = (first_operand_of_the_expression + second_operand_of_the_expression) * thirdxyz",
+    "a, b = self.lstm(x, (state_h_of_the_first_layer, state_c_of_the_first_layer_and_more_a))",
+    "v = nested(outer_argument, inner(deep_argument_one, deep_argument_two, deep_argument_three, x))",
+]
+
+
+@pytest.mark.parametrize("statement", STATEMENTS)
+@pytest.mark.parametrize("indent", [0, 8, 24])
+def test_layout_keeps_the_meaning_and_is_black_stable(statement: str, indent: int) -> None:
+    laid = lay_out(statement, indent)
+    pad = " " * indent
+    nested = "".join(" " * (4 * i) + "if True:\n" for i in range(indent // 4))
+    source = nested + pad + laid + "\n"
+    original = nested + pad + statement + "\n"
+    assert ast.dump(ast.parse(source)) == ast.dump(ast.parse(original))
+    lines = source.splitlines()
+    if all(len(line) <= LINE_LENGTH for line in lines):
+        assert _black(source) == source  # the statements are black's own spacing
+    else:
+        assert laid == statement  # not laid out: left to black whole
