@@ -195,6 +195,7 @@ class Emitter:
         key_prefix: str,
         frozen: bool = False,
         integer_input: bool = False,
+        overwrite_input: bool = False,
     ) -> None:
         self.builder = builder
         self.view = view
@@ -208,6 +209,9 @@ class Emitter:
         self.frozen = frozen or view.args.get("trainable") is False
         self.registered: list[str] = []
         self.integer_input = integer_input  # the first input holds integers (ids)
+        # The input is read by this layer alone and no backward pass reads it (lifetimes.py):
+        # an activation may compute in place.
+        self.overwrite_input = overwrite_input
 
     # -- reading the layer --
     @property
