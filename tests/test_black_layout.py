@@ -4,6 +4,9 @@ black (netspec.targets.base.format_python), and a user's own black never makes i
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import black
@@ -75,3 +78,26 @@ def test_layout_keeps_the_meaning_and_is_black_stable(statement: str, indent: in
         assert _black(source) == source  # the statements are black's own spacing
     else:
         assert laid == statement  # not laid out: left to black whole
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_gen_of_an_example_does_not_import_black(target: str, tmp_path: Path) -> None:
+    probe = (
+        "import sys\n"
+        "from netspec.app.cli import main\n"
+        "try:\n"
+        f"    main(['gen', '-t', {target!r}, '-o', sys.argv[2], sys.argv[1]])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('black' in sys.modules)\n"
+    )
+    out = tmp_path / "model.py"
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(ROOT / "examples" / "tiny_resnet.ns"), str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert out.exists()
+    assert result.stdout.strip().splitlines()[-1] == "False"

@@ -36,6 +36,8 @@ def string_literal(text: str) -> str:
     """`text` as a Python string literal in the quotes black keeps: double quotes unless the
     text holds more double quotes than single ones. Every other character is escaped as repr()
     escapes it."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'  # nothing to escape (the common case, quickly)
     quote = "'" if text.count('"') > text.count("'") else '"'
     body = "".join(
         ("\\" + char if char == quote else char) if char in "'\"" else repr(char)[1:-1]
