@@ -17,8 +17,8 @@ LINE_LENGTH = 88  # black's default, which the generated modules are formatted w
 
 _OPENING = "([{"
 _CLOSING = ")]}"
-# What may stand before the expression laid out: `a, b = `, `return `, `key=`, `"key": `.
-_PREFIX = re.compile(r"(?:[\w.]+(?:, [\w.]+)* = |return |\w+=(?!=)|(?:\"[^\"\\]*\"|\d+): )")
+# What may stand before the expression laid out: `a, b = `, `return `, `del `, `key=`, `"key": `.
+_PREFIX = re.compile(r"(?:[\w.]+(?:, [\w.]+)* = |return |del |\w+=(?!=)|(?:\"[^\"\\]*\"|\d+): )")
 
 
 def lay_out(text: str, indent: int, suffix: str = "") -> str:
