@@ -10,6 +10,7 @@ generation with the number of layers.
    between sizes (1.0 is linear), and the peak traced memory.
 
 Run: python benchmarks/gen_speed.py [--runs 5] [--sizes 2500,5000,10000,20000] [--no-scaling]
+     [--baseline-checkout DIR]  (another checkout's gen, alternating with this one's)
 """
 
 from __future__ import annotations
@@ -29,15 +30,17 @@ SPEC = ROOT / "examples" / "resnet50.ns"
 TARGETS = ("keras", "torch", "numpy")
 
 
-def cold(command: list[str], runs: int, check: bool = True) -> float:
-    """Median seconds of `command` in a fresh process; lint's exit code says it found notes."""
-    times = []
+def cold(command: list[str], runs: int, check: bool = True, checkouts=(ROOT,)) -> list[float]:
+    """Median seconds of `command` in a fresh process with each checkout's netspec, the
+    checkouts alternating run by run; lint's exit code only says it found notes."""
+    times: list[list[float]] = [[] for _ in checkouts]
     for _ in range(runs):
-        start = time.perf_counter()
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this checkout's netspec
-        subprocess.run(command, capture_output=True, check=check, cwd=ROOT, env=env)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for index, checkout in enumerate(checkouts):
+            env = {**os.environ, "PYTHONPATH": str(checkout)}
+            start = time.perf_counter()
+            subprocess.run(command, capture_output=True, check=check, cwd=ROOT, env=env)
+            times[index].append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]
 
 
 def black_seconds(source: str) -> float:
@@ -48,23 +51,28 @@ def black_seconds(source: str) -> float:
     return time.perf_counter() - start
 
 
-def process_figures(runs: int) -> None:
+def process_figures(runs: int, baseline: Path | None) -> None:
     from netspec.api import generate_source
 
+    checkouts = (ROOT,) if baseline is None else (ROOT, baseline)
     netspec = [sys.executable, "-m", "netspec"]
-    lint = cold([*netspec, "lint", "--quiet", str(SPEC)], runs, check=False)
+    lint, *_ = cold([*netspec, "lint", "--quiet", str(SPEC)], runs, check=False)
     print(f"cold processes on {SPEC.name}, median of {runs}")
-    print(f"{'command':<22}{'seconds':>9}{'- lint':>9}{'black alone':>13}")
+    header = f"{'command':<22}{'seconds':>9}{'- lint':>9}{'black alone':>13}"
+    print(header + (f"{'baseline':>10}{'ratio':>8}" if baseline else ""))
     print(f"{'lint (baseline)':<22}{lint:>9.3f}")
-    total = 0.0
+    totals = [0.0] * len(checkouts)
     for target in TARGETS:
-        seconds = cold([*netspec, "gen", "-t", target, str(SPEC)], runs)
-        total += seconds
+        seconds = cold([*netspec, "gen", "-t", target, str(SPEC)], runs, checkouts=checkouts)
+        totals = [t + s for t, s in zip(totals, seconds)]
         output = generate_source(SPEC.read_text(encoding="utf-8"), SPEC.name, target)
-        print(
-            f"{'gen -t ' + target:<22}{seconds:>9.3f}{seconds - lint:>9.3f}{black_seconds(output):>13.3f}"
-        )
-    print(f"all three gen: {total:.3f} s ({total / lint:.1f}x one lint)")
+        row = f"{'gen -t ' + target:<22}{seconds[0]:>9.3f}{seconds[0] - lint:>9.3f}"
+        row += f"{black_seconds(output):>13.3f}"
+        if baseline:
+            row += f"{seconds[1]:>10.3f}{seconds[0] / seconds[1]:>7.2f}x"
+        print(row)
+    print(f"all three gen: {totals[0]:.3f} s ({totals[0] / lint:.1f}x one lint)", end="")
+    print(f"; baseline checkout {totals[1]:.3f} s" if baseline else "")
 
 
 def chain(layers: int) -> str:
@@ -117,9 +125,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sizes", default="2500,5000,10000,20000")
     parser.add_argument("--no-scaling", action="store_true")
+    parser.add_argument(
+        "--baseline-checkout", type=Path, help="another netspec checkout, timed in the same run"
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    process_figures(args.runs)
+    process_figures(args.runs, args.baseline_checkout)
     if not args.no_scaling:
         scaling_figures([int(s) for s in args.sizes.split(",")])
 
