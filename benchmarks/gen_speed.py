@@ -38,7 +38,8 @@ def cold(command: list[str], runs: int, check: bool = True, checkouts=(ROOT,)) -
         for index, checkout in enumerate(checkouts):
             env = {**os.environ, "PYTHONPATH": str(checkout)}
             start = time.perf_counter()
-            subprocess.run(command, capture_output=True, check=check, cwd=ROOT, env=env)
+            # `python -m` puts the working directory first on the path: run in the checkout
+            subprocess.run(command, capture_output=True, check=check, cwd=checkout, env=env)
             times[index].append(time.perf_counter() - start)
     return [statistics.median(t) for t in times]
 
