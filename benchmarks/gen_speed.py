@@ -84,9 +84,9 @@ def chain(layers: int) -> str:
 def residual(layers: int) -> str:
     """A graph: each block a dense layer and an add of it to the block's input (2 layers)."""
     lines = ["    x0 = input [8]"]
-    blocks = (layers - 1) // 2
-    lines += [f"    x{i} = add(x{i - 1}, x{i - 1} -> dense(8))" for i in range(1, blocks + 1)]
-    lines.append(f"    output x{blocks}")
+    for i in range(1, (layers - 1) // 2 + 1):
+        lines.append(f"    h{i} = x{i - 1} -> dense(8)")
+        lines.append(f"    x{i} = add(x{i - 1}, h{i})")
     return "model residual {\n" + "\n".join(lines) + "\n}\n"
 
 
@@ -103,6 +103,7 @@ def scaling_figures(sizes: list[int]) -> None:
             previous = None
             for layers in sizes:
                 checked = checked_models(make(layers), f"{family}.ns")
+                assert checked and checked[0].complete, f"{family} spec does not check"
                 start = time.perf_counter()
                 generate(checked, f"{family}.ns", target)
                 seconds = time.perf_counter() - start

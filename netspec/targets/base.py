@@ -4,7 +4,9 @@ Targets read checked graphs only; loading and checking a spec is netspec.api's j
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import importlib
 import re
 from dataclasses import dataclass
@@ -91,8 +93,23 @@ def generate(checked: list[CheckedGraph], path: str, target: str) -> str:
     for one in checked:
         check_names(one.graph)
     backend = importlib.import_module(f"netspec.targets.{target}.target")
-    models = tuple(backend.model_context(c) for c in checked)
-    return render(target, ModuleContext(path, __version__, models))
+    with _collector_paused():
+        models = tuple(backend.model_context(c) for c in checked)
+        return render(target, ModuleContext(path, __version__, models))
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Python's cycle collector off while a module is generated: generation makes strings and
+    small records, no cycles to collect, and each full collection would walk every object of
+    the checked graphs again (at 16,000 layers that made generation grow as n^1.25)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def check_names(graph: Graph) -> None:
