@@ -114,3 +114,12 @@ def test_gen_of_an_example_does_not_import_black(target: str, tmp_path: Path) ->
     )
     assert out.exists()
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_a_module_that_does_not_compile_is_never_returned() -> None:
+    table = "class A:\n    # fmt: off\n    T = {\n        'a': (1,),\n    }\n    # fmt: on\n"
+    assert base.format_python(table + "    x = 1\n", laid_out=True).startswith("class A:")
+    with pytest.raises(GenerationError, match="does not parse"):
+        base.format_python(table + "    x = (1,\n", laid_out=True)
+    with pytest.raises(GenerationError, match="does not parse"):
+        base.format_python("def f(:\n    pass\n", laid_out=True)
