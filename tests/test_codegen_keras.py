@@ -89,4 +89,4 @@ def test_a_wrapped_layer_is_written_by_its_own_kinds_generator() -> None:
     wrapper = catalog.lookup("bidirectional")
     call = registry.layer_call(wrapper, {"layer": lstm}, frozenset(), "bidirectional")
     inner = registry.GENERATORS["lstm"](catalog.lookup("lstm"), lstm.args, lstm.explicit, "lstm")
-    assert call == f"keras.layers.Bidirectional({inner}, name='bidirectional')"
+    assert call == f'keras.layers.Bidirectional({inner}, name="bidirectional")'

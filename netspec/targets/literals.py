@@ -1,4 +1,4 @@
-"""Python source for values from a spec: every string goes through repr(), never raw."""
+"""Python source for values from a spec: every string is escaped as repr() escapes it, never raw."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ def py_literal(value: Any) -> str:
         return repr(value)
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
-            return f"float({str(value)!r})"
+            return f'float("{value}")'
         return repr(value)
     if isinstance(value, str):
-        return repr(value)
+        return string_literal(value)
     if isinstance(value, tuple):
         items = ", ".join(py_literal(v) for v in value)
         return f"({items},)" if len(value) == 1 else f"({items})"
@@ -30,6 +30,20 @@ def py_literal(value: Any) -> str:
     if isinstance(value, LayerSpec):
         raise TypeError(f"{type(value).__name__} needs a target-specific rendering")
     raise TypeError(f"cannot render {value!r} as a literal")
+
+
+def string_literal(text: str) -> str:
+    """`text` as a Python string literal in the quotes black keeps: double quotes unless the
+    text holds more double quotes than single ones. Every other character is escaped as repr()
+    escapes it."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'  # nothing to escape (the common case, quickly)
+    quote = "'" if text.count('"') > text.count("'") else '"'
+    body = "".join(
+        ("\\" + char if char == quote else char) if char in "'\"" else repr(char)[1:-1]
+        for char in text
+    )
+    return quote + body + quote
 
 
 def camel(name: str) -> str:

@@ -97,6 +97,18 @@ def activate(e: Emitter, expr: str) -> str:
     return activation_expr(e.args.get("activation"), expr, e.out_rank, e)
 
 
+# Activation modules that can overwrite their input (`inplace=True`).
+_IN_PLACE = frozenset({"nn.ReLU", "nn.ReLU6", "nn.LeakyReLU"})
+
+
+def in_place(e: Emitter, cls: str, args: str) -> str:
+    """The module's arguments, with inplace=True where it may overwrite its input (read by
+    this layer alone, and by no backward pass): a tensor less alive at a time."""
+    if cls not in _IN_PLACE or not e.overwrite_input:
+        return args
+    return f"{args}, inplace=True" if args else "inplace=True"
+
+
 def gen_activation(e: Emitter) -> None:
     """`activation(name)` and the activations written as layers (`tanh`, `gelu`, ...)."""
     name = e.view.kind.fixed_activation or e.args["activation"]
@@ -106,7 +118,7 @@ def gen_activation(e: Emitter) -> None:
     dim = torch_dim(-1, e.out_rank)
     if name in _MODULES:
         cls, args = _MODULES[name]
-        module = e.module(cls, args.format(d=dim))
+        module = e.module(cls, in_place(e, cls, args.format(d=dim)))
         e.assign(f"{module}({e.x})")
     else:
         e.assign(activation_expr(name, e.x, e.out_rank, e))
@@ -116,9 +128,9 @@ def gen_relu(e: Emitter) -> None:
     """Keras' ReLU layer: max_value, negative_slope and threshold, as keras.activations.relu."""
     cap, slope, threshold = e.args["max_value"], e.args["negative_slope"], e.args["threshold"]
     if threshold == 0 and slope == 0 and cap is None:
-        module = e.module("nn.ReLU", "")
+        module = e.module("nn.ReLU", in_place(e, "nn.ReLU", ""))
     elif threshold == 0 and slope == 0 and cap == 6:
-        module = e.module("nn.ReLU6", "")
+        module = e.module("nn.ReLU6", in_place(e, "nn.ReLU6", ""))
     elif threshold == 0 and slope == 0 and cap > 0:  # torch's Hardtanh needs max_val > min_val
         module = e.module("nn.Hardtanh", f"0.0, {float(cap)!r}")
     elif threshold == 0 and cap is None:
@@ -134,7 +146,9 @@ def gen_relu(e: Emitter) -> None:
 
 
 def gen_leaky_relu(e: Emitter) -> None:
-    module = e.module("nn.LeakyReLU", repr(float(e.args["negative_slope"])))
+    module = e.module(
+        "nn.LeakyReLU", in_place(e, "nn.LeakyReLU", repr(float(e.args["negative_slope"])))
+    )
     e.assign(f"{module}({e.x})")
 
 

@@ -131,18 +131,15 @@ class WeightEntry:
 
 
 def value_literal(value: Any) -> str:
-    """py_literal with dicts (for initializer options) and black's double quotes: the weight
-    table is not formatted by black."""
+    """py_literal with dicts (for initializer options): the weight table is not formatted by
+    black."""
     if isinstance(value, dict):
         items = ", ".join(f"{value_literal(k)}: {value_literal(v)}" for k, v in value.items())
         return "{" + items + "}"
     if isinstance(value, tuple):
         items = ", ".join(value_literal(v) for v in value)
         return f"({items},)" if len(value) == 1 else f"({items})"
-    text = py_literal(value)
-    if isinstance(value, str) and text.startswith("'") and '"' not in text and "\\" not in text:
-        return f'"{text[1:-1]}"'  # the same string: repr() escaped nothing inside
-    return text
+    return py_literal(value)
 
 
 # ---- the layer being generated -------------------------------------------------------------
@@ -204,6 +201,7 @@ class Emitter:
         key_prefix: str,
         frozen: bool = False,
         integer_input: bool = False,
+        overwrite_input: bool = False,
     ) -> None:
         self.builder = builder
         self.view = view
@@ -217,6 +215,9 @@ class Emitter:
         self.frozen = frozen or view.args.get("trainable") is False
         self.registered: list[str] = []
         self.integer_input = integer_input  # the first input holds integers (ids)
+        # The input is read by this layer alone and no backward pass reads it (lifetimes.py):
+        # an activation may compute in place.
+        self.overwrite_input = overwrite_input
 
     # -- reading the layer --
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from netspec.targets.literals import py_literal
+from netspec.targets.literals import py_literal, string_literal
 from netspec.targets.torch.activations import activate
 from netspec.targets.torch.emit import (
     Emitter,
@@ -226,7 +226,8 @@ def gen_dot(e: Emitter) -> None:
     second = ["b"] + [next(letters) for _ in range(ranks[1])]
     second[index[1]] = first[index[0]]
     out = first[: index[0]] + first[index[0] + 1 :] + second[1 : index[1]] + second[index[1] + 1 :]
-    expr = f"torch.einsum({''.join(first) + ',' + ''.join(second) + '->' + ''.join(out)!r}, {values[0]}, {values[1]})"
+    equation = "".join(first) + "," + "".join(second) + "->" + "".join(out)
+    expr = f"torch.einsum({string_literal(equation)}, {values[0]}, {values[1]})"
     if len(out) == 1:
         expr += ".unsqueeze(1)"  # two vectors give (batch, 1), as Keras' batch_dot
     e.assign(from_spec(expr, e.out_rank))

@@ -28,6 +28,7 @@ from netspec.targets.torch.emit import (
     WeightEntry,
     torch_order,
 )
+from netspec.targets.torch.lifetimes import fresh_output, plan
 from netspec.targets.torch.registry import generator_for
 from netspec.targets.torch.training import Factory, loss_factory, optimizer_factory
 
@@ -144,8 +145,22 @@ def model_context(checked: CheckedGraph) -> TorchModel:
     builder = ModelBuilder(
         taken={n.name for n in graph.nodes} | _MODULE_NAMES | {"x"}, generator_for=generator_for
     )
+    lifetimes = plan(graph)
+    held: dict[int, str] = {}  # holder node id -> its variable
+
+    def variable(node: Node) -> str:
+        holder = graph.nodes[lifetimes.holder[node.id]]
+        if holder.id not in held:
+            if holder.name in _MODULE_NAMES:
+                held[holder.id] = builder.temp(f"{holder.name}_")
+                builder.taken.add(held[holder.id])
+            else:
+                held[holder.id] = holder.name
+        return held[holder.id]
+
     variables: dict[int, str] = {}
     integer: set[int] = set()
+    fresh: set[int] = set()  # outputs a layer may overwrite in place (lifetimes.fresh_output)
     for node in graph.nodes:
         if node.is_input:
             variables[node.id] = "x" if sequential else node.name
@@ -158,14 +173,10 @@ def model_context(checked: CheckedGraph) -> TorchModel:
                 "KERAS_WEIGHTS: the name is the weight table of the generated torch class; "
                 "rename the layer"
             )
-        if sequential:
-            var = "x"
-        elif node.name in _MODULE_NAMES:
-            var = builder.temp(f"{node.name}_")
-            builder.taken.add(var)
-        else:
-            var = node.name
+        var = "x" if sequential else variable(node)
         variables[node.id] = var
+        first_line, first_module = len(builder.lines), len(builder.modules)
+        (source,) = node.inputs if len(node.inputs) == 1 else (None,)
         emitter = Emitter(
             builder,
             LayerView(node.kind, node.args, node.name),
@@ -177,6 +188,7 @@ def model_context(checked: CheckedGraph) -> TorchModel:
             checked.weights.get(node.id, []),
             key_prefix=f"{node.name}/",
             integer_input=bool(node.inputs) and node.inputs[0] in integer,
+            overwrite_input=source in lifetimes.passes_on and source in fresh,
         )
         try:
             generator_for(node.kind)(emitter)
@@ -187,6 +199,13 @@ def model_context(checked: CheckedGraph) -> TorchModel:
                 raise
             raise GenerationError(f"{node.name}: {exc.message}", exc.diagnostics) from None
         emitter.check_weights()
+        made = builder.modules[first_module:]
+        if len(made) <= 1 and fresh_output(
+            builder.lines[first_line:], made[0].cls if made else None
+        ):
+            fresh.add(node.id)
+        if not sequential and node.id in lifetimes.frees:
+            builder.lines.append(f"del {', '.join(variables[v] for v in lifetimes.frees[node.id])}")
         keeps = node.kind.traits.integers_for(node.args) is Integers.KEEPS
         if keeps and node.inputs and node.inputs[0] in integer:
             integer.add(node.id)
