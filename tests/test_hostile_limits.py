@@ -9,7 +9,7 @@ import time
 import pytest
 
 from netspec import codes
-from netspec.api import lint_source
+from netspec.api import checked_models, lint_source
 from netspec.check.rules.windows import Window, _coverage
 from netspec.language import grammar
 from netspec.language.parser import MAX_LINE_CHARS
@@ -220,3 +220,17 @@ def test_a_long_tuple_is_not_described_in_full_at_every_pass() -> None:
     diagnostics = timed_lint(text, 5.0)
     shown = [d.message for d in diagnostics if d.code == codes.WRONG_TYPE]
     assert shown and all(len(message) < 400 for message in shown)
+
+
+@pytest.mark.parametrize(
+    "window", ["max_pool2d(2, padding=same)", "conv2d(2, 3, strides=2, padding=same)"]
+)
+def test_a_length_past_a_floats_range_keeps_exact_arithmetic(window: str) -> None:
+    """A 400-digit padding makes a length no float holds: `same` windows divide it in
+    integers (the fuzzer found an OverflowError here)."""
+    huge = "1" + "0" * 400
+    spec = f"model m {{\n    input [4, 4, 1]\n    zero_pad2d(((0, {huge}), (0, 0)))\n    {window}\n}}\n"
+    diagnostics = lint_source(spec, "huge.ns")
+    assert all(d.span.line >= 1 for d in diagnostics)
+    shapes = [checked.shapes for checked in checked_models(spec, "huge.ns")]
+    assert shapes and shapes[0]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from netspec import codes
@@ -128,7 +127,7 @@ def conv_length(length: Dim, kernel: int, stride: int, padding: str, dilation: i
     if length is None:
         return None
     if padding in ("same", "causal"):
-        return math.ceil(length / stride)
+        return -(-length // stride)  # ceil in integers: a length past a float's range is exact
     span = (kernel - 1) * dilation + 1
     return (length - span) // stride + 1
 

@@ -183,7 +183,7 @@ def _same_padding(window: Window, axis: int) -> int | None:
         return max(span - s, 0)
     if n is None:
         return span - 1 if s == 1 else None
-    out = math.ceil(n / s)
+    out = -(-n // s)  # ceil in integers: exact past a float's range
     return max((out - 1) * s + span - n, 0)
 
 
