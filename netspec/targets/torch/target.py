@@ -8,10 +8,11 @@ the registry (torch/registry.py).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from netspec.check.shapes import CheckedGraph
+from netspec.check.shapes import CheckedGraph, infer_shapes
+from netspec.diagnostics import DiagnosticSink
 from netspec.language.ir import Graph, Node
 from netspec.language.names import camel_case
 from netspec.layers import catalog
@@ -166,6 +167,9 @@ def model_context(checked: CheckedGraph) -> TorchModel:
         else:
             var = node.name
         variables[node.id] = var
+        if node.submodel is not None:
+            _nested(builder, node, graph, [variables[i] for i in node.inputs], var)
+            continue
         emitter = Emitter(
             builder,
             LayerView(node.kind, node.args, node.name),
@@ -222,6 +226,27 @@ def model_context(checked: CheckedGraph) -> TorchModel:
         optimizer=optimizer,
         notes=_notes(checked, builder.weights) + _training_only(graph),
     )
+
+
+def _nested(builder: ModelBuilder, node: Node, graph: Graph, inputs: list[str], var: str) -> None:
+    """A model used as a layer: its class made once as an attribute named as the model, called
+    on every use (so the uses share its weights), its weights keyed below the model's name."""
+    inner = node.submodel
+    assert inner is not None
+    attr = node.name if node.shares is None else graph.nodes[node.shares].name
+    if node.shares is None:
+        builder.modules.append(TorchModule(attr, camel_case(inner.name), ""))
+        context = model_context(infer_shapes(inner, DiagnosticSink(inner.path)))
+        for entry in context.weights:
+            builder.weights.append(
+                replace(
+                    entry,
+                    key=f"{inner.name}/{entry.key}",
+                    paths=tuple(f"{attr}.{p}" for p in entry.paths),
+                )
+            )
+        builder.helpers.update(context.helpers)
+    builder.lines.append(f"{var} = self.{attr}({', '.join(inputs)})")
 
 
 def _training_only(graph: Graph) -> tuple[str, ...]:
