@@ -93,9 +93,10 @@ class LayerLowering:
             name = frame.env[name]
         if name in self.blocks:
             return self.expand_block(self.blocks[name], term, arguments, value, scope, frame)
-        if name in self.models:
-            return self.nest(name, term, arguments, [value], frame)
         kind = catalog.lookup(name)
+        if kind is None and name in self.models:
+            # A layer kind keeps its meaning: a model named `dense` is not nested by `dense(4)`.
+            return self.nest(name, term, arguments, [value], frame)
         if kind is None:
             self.unknown_kind(name, name_span, scope, frame)
             # Names passed to an unknown merge still count as used: report the cause only.
@@ -151,7 +152,7 @@ class LayerLowering:
         if name in frame.env and isinstance(frame.env[name], str) and not call.arguments:
             name = frame.env[name]
         block = self.blocks.get(name)
-        if block is None and name in self.models:
+        if block is None and name in self.models and catalog.lookup(name) is None:
             return self.nest(name, call, call.arguments, inputs, frame)
         kind = None if block is not None else catalog.lookup(name)
         if block is None and kind is None:
