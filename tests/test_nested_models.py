@@ -260,3 +260,22 @@ def test_nesting_gone_wrong_is_a_diagnostic_at_its_place(text: str, expected) ->
     found = codes_at(text)
     for item in expected:
         assert item in found, found
+
+
+def test_the_editor_goes_to_a_nested_models_definition_and_hovers_its_use() -> None:
+    from netspec.app.lsp_features import analyze, definition, hover
+
+    analysis = analyze(SIAMESE, "nested.ns")
+    lines = SIAMESE.split("\n")
+    model_line = next(i for i, line in enumerate(lines) if line.startswith("model tower")) + 1
+    uses = [
+        (i + 1, line) for i, line in enumerate(lines) if "tower" in line and "model" not in line
+    ]
+    assert len(uses) == 2
+    for number, line in uses:
+        target = definition(analysis, (number, line.index("tower") + 2))
+        assert target is not None and (target.line, target.column) == (model_line, 7)
+    first, second = (hover(analysis, (n, line.index("tower") + 2)) for n, line in uses)
+    params = keras_siamese().get_layer("tower").count_params()
+    assert first is not None and f"tower: Functional -> (None, 5), {params:,} params" in first
+    assert second is not None and f"the weights of its use at line {uses[0][0]}" in second
