@@ -279,3 +279,14 @@ def test_the_editor_goes_to_a_nested_models_definition_and_hovers_its_use() -> N
     params = keras_siamese().get_layer("tower").count_params()
     assert first is not None and f"tower: Functional -> (None, 5), {params:,} params" in first
     assert second is not None and f"the weights of its use at line {uses[0][0]}" in second
+
+
+def test_a_layer_named_as_a_nested_models_builder_is_refused_for_keras() -> None:
+    from netspec.targets.base import GenerationError
+
+    text = AUTOENCODER.replace(
+        "    decoder\n}", '    decoder\n    dense(2, name="build_decoder")\n}'
+    )
+    with pytest.raises(GenerationError, match="build_decoder"):
+        generate_source(text, "nested.ns", "keras", "autoencoder")
+    assert generate_source(text, "nested.ns", "numpy", "autoencoder")

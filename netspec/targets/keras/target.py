@@ -130,6 +130,12 @@ def model_context(checked: CheckedGraph) -> KerasModel:
     objects: dict[int, str] = {}
     for node in graph.nodes:
         if node.submodel is not None and node.shares is None:
+            builder = f"build_{node.submodel.name}"
+            if builder in taken:  # a layer variable of that name would hide the function
+                raise GenerationError(
+                    f"{graph.name}: layer `{builder}` hides the builder of the nested model "
+                    f"{node.submodel.name} in the Keras module; rename the layer"
+                )
             var = f"{node.submodel.name}_model"
             while var in taken:
                 var += "_"
