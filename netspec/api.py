@@ -151,20 +151,38 @@ def generate_source(
     # Every error counts here: a `# noqa` silences a report, never what reaches generated code.
     found = list(program.diagnostics) + [d for one in checked for d in one.diagnostics]
     errors = [d for d in dedupe(found) if d.severity is Severity.ERROR]
+    wanted = _nested_closure(program, model) if model is not None else set()
     if model is not None:
-        # Errors inside the other models of the file do not stop the one asked for.
-        others = [g.span for g in program.graphs if g.name != model]
+        # Errors inside the other models of the file (but those it nests) do not stop the one
+        # asked for.
+        others = [g.span for g in program.graphs if g.name not in wanted]
         errors = [d for d in errors if not any(d.span.within(span) for span in others)]
     if errors:
         raise GenerationError(f"{path} has {len(errors)} error(s); fix them first", errors)
     if model is not None:
-        checked = [c for c in checked if c.graph.name == model]
-        if not checked:
+        checked = [c for c in checked if c.graph.name in wanted]
+        if not any(c.graph.name == model for c in checked):
             names = ", ".join(g.name for g in program.graphs) or "none"
             raise GenerationError(f"{path} has no model {model!r} (models: {names})")
     if not checked:
         raise GenerationError(f"{path} defines no model")
     return generate(checked, path, target)
+
+
+def _nested_closure(program: Program, model: str) -> set[str]:
+    """`model` and every model it uses as a layer, directly or through others."""
+    graphs = {g.name: g for g in program.graphs}
+    found: set[str] = set()
+    pending = [model]
+    while pending:
+        name = pending.pop()
+        if name in found:
+            continue
+        found.add(name)
+        graph = graphs.get(name)
+        if graph is not None:
+            pending.extend(n.submodel.name for n in graph.nodes if n.submodel is not None)
+    return found
 
 
 def checked_models(

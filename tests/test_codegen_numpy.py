@@ -39,7 +39,8 @@ SMALL = [p for p in SPECS if p.stem not in DEEP]
 
 # Loops allowed in a generated module: the time steps of recurrent layers, and the weight-file
 # bookkeeping that walks the weight names. Everything else is vectorised.
-ALLOWED_LOOPS = {"_recurrent", "_check_arrays", "_read_npz", "load_npz"}
+# `_nested` picks a nested model's weights out of the outer model's table (a loop over weights).
+ALLOWED_LOOPS = {"_recurrent", "_check_arrays", "_read_npz", "load_npz", "_nested"}
 # Pooling walks the taps of its window (4 for 2x2), each step over every position at once.
 TAP_LOOPS = {"_max_pool", "_avg_pool"}
 
@@ -156,7 +157,10 @@ def test_numpy_weights_load_into_keras(spec_path: Path, tmp_path: Path) -> None:
         numpy_module.save_npz(numpy_model, path)
         model = build_keras(keras_module, graph)
         keras_module.load_npz(model, path)
-        loaded = {keras_module._weight_key(model, w): w for w in model.weights}
+        if hasattr(keras_module, "_keyed_weights"):  # nested models: keys below their names
+            loaded = keras_module._keyed_weights(model)
+        else:
+            loaded = {keras_module._weight_key(model, w): w for w in model.weights}
         assert set(loaded) == set(numpy_model.weights)
         for key, variable in loaded.items():
             # An integer weight (Normalization's count) takes the file's value as Keras casts it.

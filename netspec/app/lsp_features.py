@@ -18,6 +18,7 @@ from netspec.config.settings import Settings
 from netspec.diagnostics import Diagnostic, Span
 from netspec.language import syntax as S
 from netspec.language.ir import BlockUse, Graph, Node
+from netspec.layers import catalog
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ class Reference:
 
     span: Span
     target: Span
-    kind: str  # "block", "binding", "parameter" or "loop"
+    kind: str  # "block", "model", "binding", "parameter" or "loop"
     name: str
     owner: str = ""  # the block or model it belongs to
     binding: S.Binding | None = None
@@ -236,6 +237,9 @@ class _References:
         self.blocks: dict[str, S.Block] = {}
         for block in module.blocks:
             self.blocks.setdefault(block.name, block)
+        self.models: dict[str, S.Model] = {}
+        for model in module.models:
+            self.models.setdefault(model.name, model)
         self.module = module
 
     def collect(self) -> Iterator[Reference]:
@@ -367,6 +371,10 @@ class _References:
         elif name in self.blocks:
             block = self.blocks[name]
             yield Reference(span, block.name_span, "block", name, name)
+        elif name in self.models and catalog.lookup(name) is None:
+            # A model used as a layer in another model.
+            model = self.models[name]
+            yield Reference(span, model.name_span, "model", name, name)
 
 
 # --- queries -------------------------------------------------------------------------------
@@ -420,6 +428,12 @@ def layer_line(analysis: Analysis, instance: Instance) -> str:
     """`dense_1: Dense -> (None, 3), 15 params`."""
     checked, node = _node(analysis, instance)
     shape = describe_shape(checked.shapes.get(node.id))
+    if node.shares is not None:  # a nested model used again: its one layer, its weights
+        first = checked.graph.nodes[node.shares]
+        return (
+            f"{first.name}: {node.kind.keras_class} -> {shape}, the weights of its use at line "
+            f"{first.span.line}"
+        )
     return f"{node.name}: {node.kind.keras_class} -> {shape}, {_params(checked, [node.id])}"
 
 
@@ -488,6 +502,8 @@ def reference_hover(analysis: Analysis, reference: Reference) -> str:
         return f"`{reference.name}`: a parameter of block `{reference.owner}`"
     if reference.kind == "loop":
         return f"`{reference.name}`: a loop variable"
+    if reference.kind == "model":
+        return f"`{reference.name}`: a model used as a layer"
     return ""
 
 
@@ -528,6 +544,8 @@ def hover(analysis: Analysis, point: Point) -> str | None:
     if reference is not None and (element is None or _size(reference.span) <= _size(element.span)):
         if reference.kind == "block" and element is not None and element.kind == "block":
             sections.append(element_hover(analysis, element))
+        elif reference.kind == "model" and element is not None and element.kind == "layer":
+            sections.append(element_hover(analysis, element))  # the nested model's use
         else:
             sections.append(reference_hover(analysis, reference))
     elif element is not None:

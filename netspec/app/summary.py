@@ -37,6 +37,15 @@ class ModelSummary:
 
 def summarize(checked: CheckedGraph) -> ModelSummary:
     graph = checked.graph
+    # A nested model used several times is one layer, as in Keras' summary: one row, under the
+    # model's name, connected to what every use takes.
+    layer_of = {
+        n.id: graph.nodes[n.shares].name if n.shares is not None else n.name for n in graph.nodes
+    }
+    inputs: dict[int, list[str]] = {}
+    for node in graph.nodes:
+        owner = node.shares if node.shares is not None else node.id
+        inputs.setdefault(owner, []).extend(layer_of[i] for i in node.inputs)
     rows = tuple(
         LayerRow(
             node.name,
@@ -44,9 +53,10 @@ def summarize(checked: CheckedGraph) -> ModelSummary:
             node.kind.keras_class,
             checked.shapes.get(node.id),
             checked.params(node.id),
-            tuple(graph.nodes[i].name for i in node.inputs),
+            tuple(inputs[node.id]),
         )
         for node in graph.nodes
+        if node.shares is None
     )
     return ModelSummary(
         graph.name,

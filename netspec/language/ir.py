@@ -34,6 +34,10 @@ class Node:
     valid: bool = True  # False when its arguments had errors: nothing is inferred for it
     binding: str | None = None  # the name bound to its value, if any
     arg_spans: dict[str, Span] = field(default_factory=dict)  # where each given argument stands
+    # A model used as a layer: its graph, and the node of its first use when this use shares
+    # that one's weights (every use after the first does).
+    submodel: Graph | None = None
+    shares: int | None = None
 
     @property
     def is_input(self) -> bool:

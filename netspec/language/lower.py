@@ -5,10 +5,11 @@ from __future__ import annotations
 from netspec import codes
 from netspec.diagnostics import DiagnosticSink, Span
 from netspec.language import syntax as S
-from netspec.language.ir import Program
+from netspec.language.ir import Graph, Program
 from netspec.language.lower_graph import ExpansionBudget
 from netspec.language.lower_model import ModelLowering
 from netspec.language.names import camel_case, class_problem
+from netspec.language.nesting import ModelLibrary
 
 
 def lower(module: S.Module, sink: DiagnosticSink | None = None) -> Program:
@@ -46,8 +47,19 @@ def lower(module: S.Module, sink: DiagnosticSink | None = None) -> Program:
             )
         classes.setdefault(cls, model.name)
     budget = ExpansionBudget()  # one for the file: many models cannot multiply it
+    models: dict[str, S.Model] = {}
+    for model in module.models:
+        models.setdefault(model.name, model)
+
+    def lower_model(model: S.Model) -> Graph:
+        return ModelLowering(model, blocks, sink, module.path, budget, library).run()
+
+    # A model may nest another defined anywhere in the file: each is lowered once, when it is
+    # first needed, and listed in the file's order.
+    library = ModelLibrary(list(models), lambda name: lower_model(models[name]))
     graphs = [
-        ModelLowering(model, blocks, sink, module.path, budget).run() for model in module.models
+        library.graph(model.name) if models[model.name] is model else lower_model(model)
+        for model in module.models
     ]
     return Program(module.path, module.text, graphs, sink.items)
 

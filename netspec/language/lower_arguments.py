@@ -236,6 +236,18 @@ class ArgumentBinder:
                 self.names[name] = span
                 return name
 
+    def use_name(self, model: str, span: Span, frame: Frame) -> str:
+        """The name of a second or later use of a nested model (`encoder_use2`): not a Keras
+        layer (every use is the one layer named `encoder`), but a distinct value to generate."""
+        prefix = model + "_use"
+        while True:
+            count = self.counters.get(prefix, 2)
+            self.counters[prefix] = count + 1
+            name = f"{prefix}{count}"
+            if name not in self.names:
+                self.names[name] = span
+                return name
+
     def block_env(self, block: S.Block, term, arguments, frame: Frame) -> dict[str, Any] | None:
         positional, keywords, pspans, kspans, ok = self.split_arguments(
             arguments, frame, takes_values=True

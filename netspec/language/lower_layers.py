@@ -11,6 +11,7 @@ from netspec.language.evaluate import TensorRef, Unknown, ValueError_, evaluate
 from netspec.language.ir import BlockUse
 from netspec.language.lower_arguments import ArgumentBinder
 from netspec.language.lower_graph import GraphBuilder
+from netspec.language.nesting import ModelLibrary, nested_kind
 from netspec.language.scope import Frame, Names, Scope, bound_names, scopes
 from netspec.language.values import BranchOnly
 from netspec.layers import catalog
@@ -20,6 +21,7 @@ from netspec.layers.core import INPUT
 from netspec.layers.resolve import did_you_mean, suggestion
 
 MAX_BLOCK_DEPTH = 32
+NESTED_NAME_KIND = INPUT  # any kind: a nested model's layer name is always given
 MAX_DIMENSION = 2**63 - 1
 
 
@@ -37,8 +39,11 @@ class LayerLowering:
         arguments: ArgumentBinder,
         blocks: dict[str, S.Block],
         body: BodyLowering,
+        library: ModelLibrary | None = None,
     ) -> None:
         self.builder = builder
+        self.models = library if library is not None else ModelLibrary([], _no_model)
+        self.nested_uses: dict[str, int] = {}  # model name -> the node of its first use
         self.arguments = arguments
         self.blocks = blocks
         self.body = body
@@ -89,6 +94,9 @@ class LayerLowering:
         if name in self.blocks:
             return self.expand_block(self.blocks[name], term, arguments, value, scope, frame)
         kind = catalog.lookup(name)
+        if kind is None and name in self.models:
+            # A layer kind keeps its meaning: a model named `dense` is not nested by `dense(4)`.
+            return self.nest(name, term, arguments, [value], frame)
         if kind is None:
             self.unknown_kind(name, name_span, scope, frame)
             # Names passed to an unknown merge still count as used: report the cause only.
@@ -144,6 +152,8 @@ class LayerLowering:
         if name in frame.env and isinstance(frame.env[name], str) and not call.arguments:
             name = frame.env[name]
         block = self.blocks.get(name)
+        if block is None and name in self.models and catalog.lookup(name) is None:
+            return self.nest(name, call, call.arguments, inputs, frame)
         kind = None if block is not None else catalog.lookup(name)
         if block is None and kind is None:
             self.unknown_kind(name, call.name_span, scope, frame)
@@ -165,6 +175,83 @@ class LayerLowering:
             return self.apply_term(call, inputs[0], scope, frame, first_term=False)
         return self.merge_inputs(kind, call, call.arguments, inputs, frame, skip=0)
 
+    def nest(
+        self, name: str, term: S.Value, arguments, inputs: list[TensorRef | None], frame: Frame
+    ) -> TensorRef:
+        """A model used as a layer: one node whose shape and weights are the model's; every use
+        after the first shares the first one's weights."""
+        span = term.name_span if isinstance(term, S.Call) else term.span
+        if arguments:
+            self.error(
+                codes.WRONG_TYPE,
+                f"model {name} is used as a layer and takes no arguments; "
+                f"write `{name}` or `{name}()(x)`",
+                term.span,
+                frame,
+            )
+            for tensor in inputs:
+                self.mark_used(tensor)
+            return TensorRef(None)
+        cycle = self.models.cycle(name)
+        if cycle is not None:
+            self.error(
+                codes.RECURSIVE_BLOCK,
+                f"model {name} contains itself ({' -> '.join(cycle)}); a model cannot be a "
+                "layer of itself",
+                span,
+                frame,
+            )
+            for tensor in inputs:
+                self.mark_used(tensor)
+            return TensorRef(None)
+        graph = self.models.graph(name)
+        if len(graph.outputs) > 1:
+            self.error(
+                codes.VALUE_COUNT,
+                f"model {name} gives {len(graph.outputs)} values; a model used as a layer "
+                "gives one here (a block can give several with `output a, b`)",
+                span,
+                frame,
+            )
+            for tensor in inputs:
+                self.mark_used(tensor)
+            return TensorRef(None)
+        if any(tensor is None for tensor in inputs):
+            self.no_input(term.span, frame)
+            return TensorRef(None)
+        if len(inputs) != len(graph.inputs):
+            self.error(
+                codes.MERGE_ARITY,
+                f"model {name} takes {len(graph.inputs)} values, got {len(inputs)}",
+                term.span,
+                frame,
+            )
+            for tensor in inputs:
+                self.mark_used(tensor)
+            return TensorRef(None)
+        if any(tensor.node is None for tensor in inputs if tensor is not None):
+            return TensorRef(None)
+        first = self.nested_uses.get(name)
+        if first is None:
+            # Keras names the nested model's layer by the model's name.
+            layer_name = self.arguments.layer_name(NESTED_NAME_KIND, name, span, span, frame)
+        else:
+            layer_name = self.arguments.use_name(name, span, frame)
+        node = self.add_node(
+            nested_kind(graph, first_use=first is None),
+            {},
+            tuple(t.node for t in inputs if t is not None and t.node is not None),
+            term.span,
+            frame,
+            layer_name,
+            frozenset({"name"}),
+        )
+        node.submodel = graph
+        node.shares = first
+        if first is None:
+            self.nested_uses[name] = node.id
+        return TensorRef(node.id)
+
     def unknown_kind(self, name: str, span: Span, scope: Scope, frame: Frame) -> None:
         if scope.bound_later(name):
             self.builder.used_before_bound(name, span, frame)
@@ -175,7 +262,7 @@ class LayerLowering:
                 codes.UNKNOWN_NAME, f"activation `{name}` cannot be used: {reason}", span, frame
             )
             return
-        close = did_you_mean(name, [*catalog.known_names(), *self.blocks])
+        close = did_you_mean(name, [*catalog.known_names(), *self.blocks, *self.models.names])
         if close:
             hint = f"; did you mean `{close}`?"
         else:
@@ -433,3 +520,7 @@ class LayerLowering:
         )
         self.builder.graph.inputs.append(node.id)
         return TensorRef(node.id)
+
+
+def _no_model(name: str):
+    raise AssertionError(f"no model library: {name}")  # pragma: no cover

@@ -16,6 +16,7 @@ from netspec.language.lower_arguments import ArgumentBinder
 from netspec.language.lower_compile import CompileLowering
 from netspec.language.lower_graph import ExpansionBudget, GraphBuilder
 from netspec.language.lower_layers import LayerLowering
+from netspec.language.nesting import ModelLibrary
 from netspec.language.scope import Frame, Names, Scope, bound_in_every_branch, bound_names
 from netspec.language.values import NO_CURRENT, UNKNOWN, BranchOnly, is_number, shown
 from netspec.layers import catalog, ops
@@ -188,6 +189,7 @@ class ModelLowering:
         sink: DiagnosticSink,
         path: str,
         budget: ExpansionBudget,
+        library: ModelLibrary | None = None,
     ):
         self.model = model
         self.blocks = blocks
@@ -196,7 +198,7 @@ class ModelLowering:
         self.graph = self.builder.graph
         self.arguments = ArgumentBinder(self.builder)
         self.arguments.tensors = lambda frame: _Tensors(self, frame)
-        self.layers = LayerLowering(self.builder, self.arguments, blocks, self.body)
+        self.layers = LayerLowering(self.builder, self.arguments, blocks, self.body, library)
         self.compiling = CompileLowering(self.builder)
         self.error = self.builder.error
         self.early_uses = self.builder.early_uses
@@ -588,7 +590,7 @@ class ModelLowering:
     def takes_current(self, term: S.Value) -> bool:
         """A layer or block that a bare line applies to the current value (not a merge)."""
         name = term.name if isinstance(term, (S.Word, S.Call)) else None
-        if name is None or name in self.blocks:
+        if name is None or name in self.blocks or name in self.layers.models:
             return name is not None
         kind = catalog.lookup(name)
         return kind is not None and not kind.is_merge

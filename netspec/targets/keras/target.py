@@ -38,6 +38,7 @@ class KerasLayer:
     is_input: bool  # `keras.Input(...)` is the tensor itself: it is not called on anything
     merge: bool  # called on a list of its inputs
     as_arguments: bool = False  # called on its inputs as separate arguments (query, value, key)
+    setup: str | None = None  # a statement before its first call: a nested model built once
 
 
 @dataclass(frozen=True)
@@ -51,14 +52,32 @@ class KerasModel:
     compile_args: str | None
     custom_classes: tuple[str, ...] = ()  # layer classes the module defines (CUSTOM_CLASSES)
     finalizes_state: bool = False  # holds a layer that must re-read its weights once loaded
+    nests: bool = False  # uses another model as a layer: weight keys walk into it
+
+    @property
+    def setups(self) -> tuple[str, ...]:
+        return tuple(layer.setup for layer in self.layers if layer.setup)
 
     @property
     def name_literal(self) -> str:
         return py_literal(self.name)
 
 
-def _layer(node: Node, checked: CheckedGraph) -> KerasLayer:
+def _layer(node: Node, checked: CheckedGraph, objects: dict[int, str]) -> KerasLayer:
     graph = checked.graph
+    if node.submodel is not None:
+        # Built once by its own builder; every call of that one model shares its weights.
+        first = node.id if node.shares is None else node.shares
+        return KerasLayer(
+            var=node.name,
+            constructor=objects[first],
+            inputs=tuple(graph.nodes[i].name for i in node.inputs),
+            is_input=False,
+            merge=len(node.inputs) > 1,
+            setup=(
+                f"{objects[first]} = build_{node.submodel.name}()" if node.shares is None else None
+            ),
+        )
     return KerasLayer(
         var=node.name,
         constructor=layer_call(node.kind, node.args, node.explicit, node.name),
@@ -107,7 +126,22 @@ def _compile_item(module: str | None, value: Any) -> str:
 
 def model_context(checked: CheckedGraph) -> KerasModel:
     graph = checked.graph
-    layers = tuple(_layer(node, checked) for node in graph.nodes)
+    taken = {n.name for n in graph.nodes}
+    objects: dict[int, str] = {}
+    for node in graph.nodes:
+        if node.submodel is not None and node.shares is None:
+            builder = f"build_{node.submodel.name}"
+            if builder in taken:  # a layer variable of that name would hide the function
+                raise GenerationError(
+                    f"{graph.name}: layer `{builder}` hides the builder of the nested model "
+                    f"{node.submodel.name} in the Keras module; rename the layer"
+                )
+            var = f"{node.submodel.name}_model"
+            while var in taken:
+                var += "_"
+            taken.add(var)
+            objects[node.id] = var
+    layers = tuple(_layer(node, checked, objects) for node in graph.nodes)
     return KerasModel(
         name=graph.name,
         builder=f"build_{graph.name}",
@@ -117,6 +151,7 @@ def model_context(checked: CheckedGraph) -> KerasModel:
         outputs=tuple(graph.nodes[i].name for i in graph.outputs),
         compile_args=_compile_args(checked),
         finalizes_state=any(n.kind.name in FINALIZES_STATE for n in graph.nodes),
+        nests=bool(objects),
         custom_classes=tuple(
             sorted(
                 {CUSTOM_CLASSES[n.kind.name] for n in graph.nodes if n.kind.name in CUSTOM_CLASSES}

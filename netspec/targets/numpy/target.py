@@ -78,6 +78,7 @@ HELPERS: dict[str, tuple[str, ...]] = {
     "area_weights": (),
     "lanczos_weights": (),
     "lanczos3_weights": ("lanczos_weights",),
+    "nested": (),
     "lanczos5_weights": ("lanczos_weights",),
     "batch_norm": (),
     "layer_norm": (),
@@ -154,6 +155,7 @@ class NumpyModel:
     outputs: tuple[str, ...]
     weights: tuple[NumpyWeight, ...]
     helpers: tuple[str, ...]  # the helper functions it needs, in template order
+    members: tuple[str, ...] = ()  # `self.encoder_model = Encoder()`: nested models, made once
 
     @property
     def name_literal(self) -> str:
@@ -268,6 +270,7 @@ def model_context(checked: CheckedGraph) -> NumpyModel:
     helpers: set[str] = set()
     layers: list[NumpyLayer] = []
     weights: list[NumpyWeight] = []
+    members: list[str] = []
     for node in graph.nodes:
         node_weights = checked.weights.get(node.id, [])
         access = {}
@@ -275,6 +278,9 @@ def model_context(checked: CheckedGraph) -> NumpyModel:
             key = f"{node.name}/{weight.name}"
             weights.append(NumpyWeight(key, weight.shape, _fill(key)))
             access[weight.name] = f"weights[{py_literal(key)}]"
+        if node.submodel is not None:
+            layers.append(_nested(node, graph.nodes, local, members, helpers))
+            continue
         site = Site(
             kind=node.kind,
             args=node.args,
@@ -319,7 +325,25 @@ def model_context(checked: CheckedGraph) -> NumpyModel:
         outputs=tuple(local[i] for i in graph.outputs),
         weights=tuple(weights),
         helpers=tuple(h for h in HELPERS if h in needed),
+        members=tuple(members),
     )
+
+
+def _nested(
+    node: Node, nodes: list[Node], local: dict[int, str], members: list[str], helpers: set[str]
+) -> NumpyLayer:
+    """A model used as a layer: one instance of its class, made once and run on every use
+    with the weights this model holds below the nested model's name."""
+    inner = node.submodel
+    assert inner is not None
+    first = node if node.shares is None else nodes[node.shares]
+    member = f"self.{first.name}_model"
+    if node.shares is None:
+        members.append(f"{member} = {camel_case(inner.name)}()")
+    helpers.add("nested")
+    prefix = py_literal(first.name + "/")
+    arguments = ", ".join(local[i] for i in node.inputs)
+    return NumpyLayer(local[node.id], f"_nested({member}, weights, {prefix})({arguments})")
 
 
 def _closure(helpers: set[str]) -> set[str]:

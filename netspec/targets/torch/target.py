@@ -8,10 +8,11 @@ the registry (torch/registry.py).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from netspec.check.shapes import CheckedGraph
+from netspec.check.shapes import CheckedGraph, infer_shapes
+from netspec.diagnostics import DiagnosticSink
 from netspec.language.ir import Graph, Node
 from netspec.language.names import camel_case
 from netspec.layers import catalog
@@ -159,6 +160,12 @@ def model_context(checked: CheckedGraph) -> TorchModel:
         return held[holder.id]
 
     variables: dict[int, str] = {}
+
+    def free_after(node: Node) -> None:
+        """`del` the values whose last reader `node` is (lifetimes.py)."""
+        if not sequential and node.id in lifetimes.frees:
+            builder.lines.append(f"del {', '.join(variables[v] for v in lifetimes.frees[node.id])}")
+
     integer: set[int] = set()
     fresh: set[int] = set()  # outputs a layer may overwrite in place (lifetimes.fresh_output)
     for node in graph.nodes:
@@ -175,6 +182,10 @@ def model_context(checked: CheckedGraph) -> TorchModel:
             )
         var = "x" if sequential else variable(node)
         variables[node.id] = var
+        if node.submodel is not None:
+            _nested(builder, node, graph, [variables[i] for i in node.inputs], var)
+            free_after(node)
+            continue
         first_line, first_module = len(builder.lines), len(builder.modules)
         (source,) = node.inputs if len(node.inputs) == 1 else (None,)
         emitter = Emitter(
@@ -204,8 +215,7 @@ def model_context(checked: CheckedGraph) -> TorchModel:
             builder.lines[first_line:], made[0].cls if made else None
         ):
             fresh.add(node.id)
-        if not sequential and node.id in lifetimes.frees:
-            builder.lines.append(f"del {', '.join(variables[v] for v in lifetimes.frees[node.id])}")
+        free_after(node)
         keeps = node.kind.traits.integers_for(node.args) is Integers.KEEPS
         if keeps and node.inputs and node.inputs[0] in integer:
             integer.add(node.id)
@@ -241,6 +251,27 @@ def model_context(checked: CheckedGraph) -> TorchModel:
         optimizer=optimizer,
         notes=_notes(checked, builder.weights) + _training_only(graph),
     )
+
+
+def _nested(builder: ModelBuilder, node: Node, graph: Graph, inputs: list[str], var: str) -> None:
+    """A model used as a layer: its class made once as an attribute named as the model, called
+    on every use (so the uses share its weights), its weights keyed below the model's name."""
+    inner = node.submodel
+    assert inner is not None
+    attr = node.name if node.shares is None else graph.nodes[node.shares].name
+    if node.shares is None:
+        builder.modules.append(TorchModule(attr, camel_case(inner.name), ""))
+        context = model_context(infer_shapes(inner, DiagnosticSink(inner.path)))
+        for entry in context.weights:
+            builder.weights.append(
+                replace(
+                    entry,
+                    key=f"{inner.name}/{entry.key}",
+                    paths=tuple(f"{attr}.{p}" for p in entry.paths),
+                )
+            )
+        builder.helpers.update(context.helpers)
+    builder.lines.append(f"{var} = self.{attr}({', '.join(inputs)})")
 
 
 def _training_only(graph: Graph) -> tuple[str, ...]:
