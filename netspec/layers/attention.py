@@ -162,6 +162,7 @@ MULTI_HEAD_ATTENTION = LayerKind(
     min_inputs=2,
     max_inputs=3,
     inputs_as_arguments=True,
+    inner_auto_names=("softmax", "dropout"),
     traits=ATTENTION,
     category="transformer",
     summary="Multi-head attention of a query over a value (and key): "
