@@ -158,9 +158,7 @@ class PatchEncoder(layers.Layer):
         super().__init__()
         self.num_patches = num_patches
         self.projection = layers.Dense(units=projection_dim)
-        self.position_embedding = layers.Embedding(
-            input_dim=num_patches, output_dim=projection_dim
-        )
+        self.position_embedding = layers.Embedding(input_dim=num_patches, output_dim=projection_dim)
 
     def call(self, patch):
         positions = ops.expand_dims(ops.arange(start=0, stop=self.num_patches, step=1), axis=0)
@@ -307,3 +305,100 @@ def test_auto_names_count_the_layers_keras_makes_inside_attention() -> None:
         if not isinstance(layer, keras.layers.InputLayer)
     )
     assert ours == theirs
+
+
+def copy_weights(source, target) -> None:
+    """Each weight of `source` into the weight of `target` of the same name and shape, in the
+    order the two models hold them (the published code orders its own layers' weights as it
+    makes them, netspec as it applies them; the order within a name and shape is the same)."""
+    groups: dict[tuple, list] = {}
+    for variable in target.weights:
+        key = (variable.path.rsplit("/", 1)[-1], tuple(variable.shape))
+        groups.setdefault(key, []).append(variable)
+    for variable in source.weights:
+        key = (variable.path.rsplit("/", 1)[-1], tuple(variable.shape))
+        groups[key].pop(0).assign(keras.ops.convert_to_numpy(variable))
+    assert not any(groups.values())
+    reread_statistics(target)
+
+
+@pytest.mark.parametrize("stem", sorted(PUBLISHED))
+def test_computes_what_the_published_code_computes(stem: str, tmp_path) -> None:
+    """netspec's Keras model, its weights copied into the published model, gives its outputs:
+    the language says what the published code does (the vision transformer's patches too)."""
+    (graph_check,) = checked(spec(stem))
+    module = generate_module(spec(stem), "keras", tmp_path)
+    ours = getattr(module, f"build_{graph_check.graph.name}")()
+    rng = np.random.default_rng(1)
+    scaled_random_weights(ours, rng)
+    theirs = PUBLISHED[stem]()
+    copy_weights(ours, theirs)
+    (x,) = make_inputs(graph_check.graph, rng)
+    want = keras.ops.convert_to_numpy(theirs(x, training=False))
+    got = keras.ops.convert_to_numpy(ours(x, training=False))
+    assert got.shape == want.shape
+    assert float(np.abs(got - want).max()) <= 1e-5 * max(1.0, float(np.abs(want).max()))
+
+
+# ---- the three targets on shared random weights ------------------------------------------------
+
+CONTRACT = sorted((ROOT / "tests" / "contract").glob("*.ns"))
+NETWORKS = sorted(SPECS.glob("*.ns"))
+
+
+def scaled_random_weights(model, rng: np.random.Generator) -> None:
+    """Random non-zero weights everywhere, kernels scaled by 1/sqrt(fan in) so that deep nets
+    keep activations of order 1."""
+    randomise_keras_weights(model, rng)
+    for variable in model.weights:
+        shape = tuple(variable.shape)
+        if len(shape) >= 2 and not variable.path.endswith("embeddings"):
+            fan_in = int(np.prod(shape[:-1]))
+            values = keras.ops.convert_to_numpy(variable) * np.sqrt(12.0 / fan_in)
+            variable.assign(values.astype(variable.dtype))
+    reread_statistics(model)
+
+
+@pytest.mark.parametrize("spec_path", CONTRACT + NETWORKS, ids=lambda p: p.stem)
+def test_lints_without_errors_and_the_three_targets_agree(spec_path: Path, tmp_path) -> None:
+    import netspec
+
+    text = spec_path.read_text(encoding="utf-8")
+    diagnostics = netspec.lint_source(text, spec_path.name)
+    assert [d for d in diagnostics if d.severity.value == "error"] == []
+    keras_module = generate_module(spec_path, "keras", tmp_path)
+    torch_module = generate_module(spec_path, "torch", tmp_path)
+    numpy_module = generate_module(spec_path, "numpy", tmp_path)
+    rng = np.random.default_rng(0)
+    graphs = checked(spec_path)
+    assert graphs
+    for graph_check in graphs:
+        graph = graph_check.graph
+        keras_model = getattr(keras_module, f"build_{graph.name}")()
+        scaled_random_weights(keras_model, rng)
+        inputs = make_inputs(graph, rng, batch=2)
+        expected = keras_model(inputs if len(inputs) > 1 else inputs[0], training=False)
+        expected = [keras.ops.convert_to_numpy(t) for t in keras.tree.flatten(expected)]
+        weights = tmp_path / f"{graph.name}.npz"
+        keras_module.save_npz(keras_model, weights)
+
+        torch_model = getattr(torch_module, camel_case(graph.name))()
+        torch_model.eval()
+        torch_module.load_npz(torch_model, weights)
+        with torch.no_grad():
+            got_torch = torch_model(*[to_torch_layout(x) for x in inputs])
+        got_torch = got_torch if isinstance(got_torch, tuple) else (got_torch,)
+        numpy_model = getattr(numpy_module, camel_case(graph.name))()
+        numpy_module.load_npz(numpy_model, weights)
+        got_numpy = numpy_model(*inputs)
+        got_numpy = got_numpy if isinstance(got_numpy, tuple) else (got_numpy,)
+
+        assert len(expected) == len(got_torch) == len(got_numpy) == len(graph.outputs)
+        for want, mine_torch, mine_numpy, node_id in zip(
+            expected, got_torch, got_numpy, graph.outputs
+        ):
+            shape = (2, *(7 if d is None else d for d in graph_check.shapes[node_id]))
+            scale = max(1.0, float(np.abs(want).max()))
+            for got in (to_spec_layout(mine_torch), np.asarray(mine_numpy)):
+                assert got.shape == want.shape == shape, graph.name
+                assert float(np.abs(got - want).max()) / scale <= 1e-4, graph.name
