@@ -374,6 +374,7 @@ def test_mobilenet_v2_with_input_shape_and_if_counts_as_keras_builds_it() -> Non
     keras = pytest.importorskip("keras")
     text = (ROOT / "tests" / "second_edition" / "mobilenet_v2.ns").read_text(encoding="utf-8")
     ours = [(n, (None, *s), p) for n, _, s, p in layers(text)]
+    keras.backend.clear_session()  # its global_average_pooling2d is auto-named: count from 0
     model = keras.applications.MobileNetV2(input_shape=(96, 96, 3), alpha=0.35, weights=None)
     theirs = [(x.name, tuple(x.output.shape), x.count_params()) for x in model.layers]
     # Keras names its input from a counter global to the process (`input_layer_146`).
