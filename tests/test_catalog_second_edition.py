@@ -48,6 +48,10 @@ CASES: list[tuple[str, tuple, dict[str, Any], list[tuple]]] = [
     ("attention", (True,), {}, [(None, 8), (None, 5), (None, 8)]),
     ("additive_attention", (), {}, [(10, 16), (12, 5), (12, 16)]),
     ("additive_attention", (False,), {}, [(10, 16), (12, 16)]),
+    # Keras attends within each slice of the axes before the steps (a batched matmul)
+    ("attention", (), {"use_scale": True}, [(3, 10, 16), (3, 12, 5), (3, 12, 16)]),
+    ("attention", (), {"score_mode": "concat"}, [(2, 3, 10, 16), (2, 3, 12, 16)]),
+    ("additive_attention", (), {}, [(None, 10, 16), (4, 12, 16)]),
     ("einsum_dense", ("ab,bc->ac", 8), {"bias_axes": "c"}, [(16,)]),
     ("einsum_dense", ("abc,cd->abd", (None, 8)), {"bias_axes": "d"}, [(5, 16)]),
     ("einsum_dense", ("abc,cde->abde", (5, 4, 8)), {"bias_axes": "de"}, [(5, 16)]),
@@ -167,6 +171,9 @@ ERRORS: list[tuple[str, tuple, dict[str, Any], list[tuple], str, str | None]] = 
     ("multi_head_attention", (4, 8), {}, [(10, 16), (12, 20), (11, 20)], "NS103", None),
     ("multi_head_attention", (4, 8), {}, [(10, 16), (None, 20), (11, 20)], "NS103", None),
     ("attention", (), {}, [(10,), (12,)], "NS104", None),
+    ("attention", (), {}, [(4, 10, 16), (3, 12, 16)], "NS103", None),
+    # a key of lower rank broadcasts against the query's axes in Keras only when the batch fits
+    ("additive_attention", (), {}, [(4, 10, 16), (12, 16)], "NS103", None),
     ("rescaling", ((1.0, 2.0),), {}, [(4, 4, 3)], "NS102", "scale"),
     ("rescaling", (1.0,), {"offset": (1.0, 2.0)}, [(4, 4, 3)], "NS102", "offset"),
     ("normalization", (), {"mean": (1.0, 2.0), "variance": (1.0, 1.0)}, [(5, 3)], "NS102", "mean"),
@@ -195,6 +202,7 @@ def test_errors(case: tuple) -> None:
     [
         ("attention", (), {}, [(10, 16), (12, 8)]),
         ("additive_attention", (), {}, [(10, 16), (12, 8)]),
+        ("attention", (), {}, [(4, 10, 16), (3, 12, 16)]),
         ("rescaling", ((1.0, 2.0),), {}, [(4, 4, 3)]),
         ("normalization", (), {"mean": [1.0, 2.0], "variance": [1.0, 1.0]}, [(5, 3)]),
     ],

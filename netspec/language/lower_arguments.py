@@ -205,6 +205,8 @@ class ArgumentBinder:
             name = prefix if count == 0 else f"{prefix}_{count}"
         else:
             name = explicit
+        for inner in kind.inner_auto_names:
+            self.counters[inner] = self.counters.get(inner, 0) + 1
         where = name_span or span
         problem = name_problem(name) if explicit is not None else None
         if problem is not None:

@@ -26,7 +26,6 @@ from netspec.layers.common import (
     known_last,
     regularizer,
     require_min_rank,
-    require_rank,
     weight_args,
 )
 
@@ -162,6 +161,7 @@ MULTI_HEAD_ATTENTION = LayerKind(
     min_inputs=2,
     max_inputs=3,
     inputs_as_arguments=True,
+    inner_auto_names=("softmax", "dropout"),
     traits=ATTENTION,
     category="transformer",
     summary="Multi-head attention of a query over a value (and key): "
@@ -175,8 +175,17 @@ MULTI_HEAD_ATTENTION = LayerKind(
 def _dot_shapes(inputs: list[Shape], what: str) -> tuple[Shape, Shape, Shape]:
     query, value, key = _query_value_key(inputs, what)
     for shape, role in ((query, "query"), (value, "value"), (key, "key")):
-        require_rank(shape, 2, f"{what}'s {role}")
+        require_min_rank(shape, 2, f"{what}'s {role}")
     _steps_must_match(value, key, what)
+    # Keras' scores are a batched matmul: axes before the steps pair one to one, as the batch.
+    if len(query) != len(key) or not all(
+        a is None or b is None or a == b for a, b in zip(query[:-2], key[:-2])
+    ):
+        raise ShapeError(
+            f"{what} attends within each slice of the axes before the steps: query "
+            f"{format_shape(query)} and key {format_shape(key)} need one rank and those axes equal",
+            code=codes.MERGE_SHAPE_MISMATCH,
+        )
     q, k = query[-1], key[-1]
     if q is not None and k is not None and q != k:
         raise ShapeError(

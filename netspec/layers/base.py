@@ -147,6 +147,10 @@ class LayerKind:
     # Keras calls it on its inputs as separate arguments, `layer(query, value, key)`, where
     # merges (and Attention) take one list of them.
     inputs_as_arguments: bool = False
+    # The auto-names Keras gives layers this one makes inside itself, unnamed, when it is built
+    # (MultiHeadAttention's Softmax and Dropout): they take a number from Keras' counters, so the
+    # next `dropout` of the model is `dropout_1`.
+    inner_auto_names: tuple[str, ...] = ()
     fixed_activation: str | None = None  # `relu` as a layer is Activation-like with this name
     traits: Traits = field(kw_only=True)  # what rules and targets ask of it (layers/traits.py)
 

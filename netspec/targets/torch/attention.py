@@ -64,7 +64,7 @@ def gen_attention(e: Emitter) -> None:
     if concat:
         e.weight("concat_score_weight", ("concat_score_weight",), "reshape", "ones")
     values = _spec_inputs(e)
-    e.assign(f"{module}({values[0]}, {values[1]}, {_key(values)})")
+    e.assign(from_spec(f"{module}({values[0]}, {values[1]}, {_key(values)})", e.out_rank))
 
 
 def gen_additive_attention(e: Emitter) -> None:
@@ -74,7 +74,7 @@ def gen_additive_attention(e: Emitter) -> None:
     if e.args["use_scale"]:
         e.weight("scale", ("scale",), "copy", "glorot_uniform")
     values = _spec_inputs(e)
-    e.assign(f"{module}({values[0]}, {values[1]}, {_key(values)})")
+    e.assign(from_spec(f"{module}({values[0]}, {values[1]}, {_key(values)})", e.out_rank))
 
 
 def gen_einsum_dense(e: Emitter) -> None:
