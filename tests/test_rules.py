@@ -350,7 +350,17 @@ def test_a_recurrent_layer_after_a_recurrent_layer_says_return_sequences() -> No
     text = "model m {\n input [10, 8]\n lstm(32)\n lstm(16)\n}\n"
     (diagnostic,) = lint_source(text, "t.ns")
     assert diagnostic.code == "NS106" and diagnostic.span.line == 4
-    assert "give that one return_sequences=true" in diagnostic.message
+    assert "lstm before it gives only its last step" in diagnostic.message
+    assert diagnostic.help == "set return_sequences=true on lstm"
+    assert [note.span.line for note in diagnostic.notes if note.span] == [3]
+    # Through dropout, and a wrapped one: the help names the layer inside the wrapper.
+    text = "model m {\n input [10, 8]\n bidirectional(lstm(8))\n dropout(0.1)\n gru(4)\n}\n"
+    (diagnostic,) = lint_source(text, "t.ns")
+    assert diagnostic.help == "set return_sequences=true on the lstm inside bidirectional"
+    # Flatten made the vector: the general advice stays.
+    text = "model m {\n input [10, 8]\n flatten\n lstm(4)\n}\n"
+    (diagnostic,) = lint_source(text, "t.ns")
+    assert diagnostic.help is None and "repeat_vector" in diagnostic.message
 
 
 def test_a_pair_rule_names_the_other_layer_as_related_information(tmp_path, capsys) -> None:
