@@ -1,12 +1,14 @@
 """Growth of the rules stage with the size of a spec, for each shape of spec that stresses it.
 
-For each family at 2k, 4k, 8k and 16k layers: the whole `lint_source` and the rules stage alone
-(`run_rules` over graphs already checked for shapes), median CPU seconds of --runs runs (CPU time, as the machine may be shared), with the growth
-exponent from 4k to 16k layers, log(t16k / t4k) / log 4 (1 is linear, 2 quadratic). --rules also
-prints the slowest rules at the largest size, and --profile NAME profiles the rules stage of one
-family at the largest size with cProfile.
+For each family at 2k, 4k, 8k and 16k layers: the whole `lint_source` and the rules stage
+alone (`run_rules` over graphs already checked for shapes), median CPU seconds of --runs runs
+(CPU time, as the machine may be shared), with the growth exponent from 4k to 16k layers,
+log(t16k / t4k) / log 4 (1 is linear, 2 quadratic). --rules also prints the slowest rules at
+the largest size, --calls counts the rules stage's function calls instead of timing it, and
+--profile NAME profiles the rules stage of one family at the largest size with cProfile.
 
 Run: python benchmarks/rules_scaling.py [--runs 3] [--family NAME] [--rules] [--profile NAME]
+     python benchmarks/rules_scaling.py --calls   (function calls of the rules stage instead)
 """
 
 from __future__ import annotations
@@ -134,12 +136,21 @@ def per_rule(checked: list) -> dict[str, float]:
     return spent
 
 
+def function_calls(checked: list) -> int:
+    """The Python function calls of the rules stage: a measure of its work that a busy machine
+    does not blur (a threshold crossed between sizes, as NS209's million parameters, adds some)."""
+    profiler = cProfile.Profile()
+    profiler.runcall(rules_stage, checked)
+    return pstats.Stats(profiler).total_calls
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--family", choices=sorted(FAMILIES), action="append")
     parser.add_argument("--rules", action="store_true", help="the slowest rules at 16k layers")
     parser.add_argument("--profile", choices=sorted(FAMILIES))
+    parser.add_argument("--calls", action="store_true", help="count function calls, not time")
     args = parser.parse_args()
     if args.profile:
         checked = lint_document(FAMILIES[args.profile](SIZES[-1]), "spec.ns").checked
@@ -148,6 +159,15 @@ def main() -> int:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
         return 0
     ok = True
+    if args.calls:
+        for name in args.family or FAMILIES:
+            calls = {
+                s: function_calls(lint_document(FAMILIES[name](s), "s.ns").checked) for s in SIZES
+            }
+            cells = "  ".join(f"{s // 1000:>2}k {calls[s]:>9,}" for s in SIZES)
+            print(f"{name:<20} rules calls  {cells}  exponent 4k-16k {exponent(calls):4.2f}")
+            ok &= exponent(calls) <= MAX_EXPONENT
+        return 0 if ok else 1
     for name in args.family or FAMILIES:
         texts = {size: FAMILIES[name](size) for size in SIZES}
         lint = {
