@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from netspec.api import lint_source, load_program
+from netspec.app.cli import main
 from netspec.check.rules import REGISTRY, Rule, RuleConfig, by_code, run_rules
 from netspec.check.shapes import infer_shapes
 from netspec.diagnostics import Diagnostic, DiagnosticSink, Severity
@@ -86,6 +87,29 @@ def test_good_example_of_the_docstring_is_clean(rule: Rule) -> None:
     # The fixed example should not trade one warning for another.
     assert [(d.code, d.message) for d in diagnostics if d.severity is not Severity.INFO] == []
     assert rule.code not in {d.code for d in diagnostics}
+
+
+def _section(page: str, code: str) -> str:
+    """The part of docs/rules.md under `## CODE`, up to the next rule's heading."""
+    start = page.index(f"\n## {code}\n")
+    end = page.find("\n## ", start + 1)
+    return page[start : end if end != -1 else len(page)]
+
+
+@pytest.mark.parametrize("rule", REGISTRY, ids=by_id)
+def test_every_place_a_rule_is_explained_shows_the_mistake_and_the_design(
+    rule: Rule, capsys
+) -> None:
+    # The docstring, `netspec rule CODE` and docs/rules.md each show the mistake the rule reports
+    # next to a correct design it leaves alone, and the two differ.
+    bad, good = rule.examples["Bad"], rule.examples["Good"]
+    assert bad.strip() != good.strip()
+    assert main(["rule", rule.code]) == 0
+    told = capsys.readouterr().out
+    assert bad in told and good in told
+    assert told.index("Bad:") < told.index("Good:")
+    section = _section((ROOT / "docs" / "rules.md").read_text(), rule.code)
+    assert bad in section and good in section
 
 
 # ---- the data cases --------------------------------------------------------------------------
@@ -326,7 +350,17 @@ def test_a_recurrent_layer_after_a_recurrent_layer_says_return_sequences() -> No
     text = "model m {\n input [10, 8]\n lstm(32)\n lstm(16)\n}\n"
     (diagnostic,) = lint_source(text, "t.ns")
     assert diagnostic.code == "NS106" and diagnostic.span.line == 4
-    assert "give that one return_sequences=true" in diagnostic.message
+    assert "lstm before it gives only its last step" in diagnostic.message
+    assert diagnostic.help == "set return_sequences=true on lstm"
+    assert [note.span.line for note in diagnostic.notes if note.span] == [3]
+    # Through dropout, and a wrapped one: the help names the layer inside the wrapper.
+    text = "model m {\n input [10, 8]\n bidirectional(lstm(8))\n dropout(0.1)\n gru(4)\n}\n"
+    (diagnostic,) = lint_source(text, "t.ns")
+    assert diagnostic.help == "set return_sequences=true on the lstm inside bidirectional"
+    # Flatten made the vector: the general advice stays.
+    text = "model m {\n input [10, 8]\n flatten\n lstm(4)\n}\n"
+    (diagnostic,) = lint_source(text, "t.ns")
+    assert diagnostic.help is None and "repeat_vector" in diagnostic.message
 
 
 def test_a_pair_rule_names_the_other_layer_as_related_information(tmp_path, capsys) -> None:

@@ -6,10 +6,10 @@ import math
 from dataclasses import dataclass, field
 
 from netspec import codes
-from netspec.diagnostics import Diagnostic, DiagnosticSink
+from netspec.diagnostics import Diagnostic, DiagnosticSink, Note
 from netspec.language.ir import Graph, Node
 from netspec.language.scope import block_notes
-from netspec.layers.catalog import Shape, ShapeError, Weight
+from netspec.layers.catalog import LayerSpec, Shape, ShapeError, Weight
 from netspec.layers.common import format_shape, product
 
 # A weight larger than this (float32: 64 GiB) cannot be built on any machine netspec targets.
@@ -67,7 +67,7 @@ def infer_shapes(graph: Graph, sink: DiagnosticSink) -> CheckedGraph:
             shape = node.kind.infer(known, node.args)
             weights = node.kind.weights(known, node.args)
         except ShapeError as exc:
-            _report(sink, node, exc)
+            _report(sink, checked, node, exc)
             continue
         if node.args.get("trainable") is False:
             weights = [Weight(w.name, w.shape, False) for w in weights]
@@ -108,9 +108,41 @@ def _count(n: int) -> str:
     return f"about 10^{math.floor(math.log10(n))}"
 
 
-def _report(sink: DiagnosticSink, node: Node, exc: ShapeError) -> None:
+def _report(sink: DiagnosticSink, checked: CheckedGraph, node: Node, exc: ShapeError) -> None:
     span = node.arg_spans.get(exc.argument, node.span) if exc.argument else node.span
-    sink.error(exc.code, layer_message(node, exc.message), span, notes=block_notes(node.origin))
+    message, notes, help = layer_message(node, exc.message), block_notes(node.origin), None
+    feeder = _last_step_only(checked, node) if exc.code == codes.RNN_NEEDS_SEQUENCE else None
+    if feeder is not None:
+        # Name the recurrent layer to change, rather than the general advice of the catalog.
+        asked = exc.message.partition("; ")[0]
+        message = layer_message(node, f"{asked}: {feeder.name} before it gives only its last step")
+        notes = (Note(f"{feeder.name} is here", feeder.span), *notes)
+        inner = feeder.args.get("layer")
+        where = (
+            f"the {inner.kind} inside {feeder.name}"
+            if isinstance(inner, LayerSpec)
+            else feeder.name
+        )
+        help = f"set return_sequences=true on {where}"
+    sink.error(exc.code, message, span, notes=notes, help=help)
+
+
+def _last_step_only(checked: CheckedGraph, node: Node) -> Node | None:
+    """The recurrent layer without return_sequences that feeds `node`, through layers that keep
+    their input's shape (dropout, activations, normalisation), if one does."""
+    graph = checked.graph
+    current = node
+    while len(current.inputs) == 1:
+        before = graph.node(current.inputs[0])
+        inner = before.args.get("layer")
+        args = inner.args if isinstance(inner, LayerSpec) else before.args
+        if before.kind.traits.recurrent or "return_sequences" in args:
+            return before if args.get("return_sequences") is False else None
+        shape = checked.shapes.get(before.id)
+        if len(before.inputs) != 1 or shape != checked.shapes.get(before.inputs[0]):
+            return None
+        current = before
+    return None
 
 
 def layer_message(node: Node, message: str) -> str:

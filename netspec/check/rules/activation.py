@@ -493,7 +493,10 @@ def saturating_activations(checked: CheckedGraph, config: RuleConfig) -> Iterato
     """
     consumers = checked.graph.consumers()
     heads = {layer.id for layer in head_layers(checked)}
-    runs: dict[int, list[Node]] = {}  # each saturating layer: the run it ends, first layer first
+    # Each saturating layer: the one before it in its run, the run's first layer and its length.
+    # Links rather than a list per layer: a long run stays linear in time and memory.
+    before_in_run: dict[int, Node | None] = {}
+    first_and_length: dict[int, tuple[Node, int]] = {}
     previous: set[int] = set()
     for node in known_nodes(checked):
         if not is_map(node) or node.id in heads:
@@ -502,17 +505,28 @@ def saturating_activations(checked: CheckedGraph, config: RuleConfig) -> Iterato
         if activation not in _SATURATING:
             continue
         before, _ = back_through(checked, node, _within_run)
-        run = runs.get(before.id, []) if before is not None else []
-        runs[node.id] = [*run, node]
-        if run:
-            previous.add(run[-1].id)
+        if before is not None and before.id in first_and_length:
+            first, length = first_and_length[before.id]
+            first_and_length[node.id] = (first, length + 1)
+            before_in_run[node.id] = before
+            previous.add(before.id)
+        else:
+            first_and_length[node.id] = (node, 1)
+            before_in_run[node.id] = None
     reported: set[int] = set()
-    for node_id, run in runs.items():
-        first = run[0]
-        ends = len(run) > config.saturating_layers and node_id not in previous
+    for node_id, (first, length) in first_and_length.items():
+        ends = length > config.saturating_layers and node_id not in previous
         if ends and first.id not in reported:
             reported.add(first.id)
-            yield _saturating(checked, run, consumers)
+            yield _saturating(checked, _run(checked, node_id, before_in_run), consumers)
+
+
+def _run(checked: CheckedGraph, last: int, before_in_run: dict[int, Node | None]) -> list[Node]:
+    """The run of saturating layers that ends at `last`, first layer first."""
+    run = [checked.graph.node(last)]
+    while (before := before_in_run[run[-1].id]) is not None:
+        run.append(before)
+    return run[::-1]
 
 
 def _within_run(node: Node) -> bool:

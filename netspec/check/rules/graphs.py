@@ -210,18 +210,6 @@ def _path(graph: Graph, parent: Mapping[int, int | None], last: int | None) -> l
     return path[::-1]
 
 
-def ancestors(checked: CheckedGraph, node: Node) -> set[int]:
-    """Ids of every node that `node` depends on."""
-    seen: set[int] = set()
-    stack = list(node.inputs)
-    while stack:
-        node_id = stack.pop()
-        if node_id not in seen:
-            seen.add(node_id)
-            stack.extend(checked.graph.node(node_id).inputs)
-    return seen
-
-
 def initializer_name(value: Any) -> str | None:
     """`he_normal` for `he_normal`, `HeNormal` or `he_normal(seed=1)`."""
     name = getattr(value, "name", value)
@@ -281,9 +269,9 @@ def learning_before(checked: CheckedGraph, node: Node) -> Node | None:
 
 def head_layers(checked: CheckedGraph) -> list[Node]:
     """The learning layers that compute the model's outputs (under their activation, if any)."""
-    found: list[Node] = []
+    found: dict[int, Node] = {}  # by id: a model with many outputs stays linear
     for end in heads(checked):
         layer = end.layer if is_learning(end.layer) else learning_before(checked, end.layer)
-        if layer is not None and all(layer.id != seen.id for seen in found):
-            found.append(layer)
-    return found
+        if layer is not None:
+            found.setdefault(layer.id, layer)
+    return list(found.values())

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 from netspec.check.rules.base import Finding, RuleConfig, rule
 from netspec.check.rules.graphs import (
-    ancestors,
     back_through,
     effective,
     head_layers,
@@ -348,12 +347,11 @@ def widening_toward_output(checked: CheckedGraph, config: RuleConfig) -> Iterato
     }
     ```
     """
-    for head in _dense_heads(checked):
-        upstream = ancestors(checked, head)
-        for node in known_nodes(checked):
-            before = learning_before(checked, node) if _dense(node) else None
-            if node.id not in upstream or before is None or not _dense(before):
-                continue
+    narrowest = _narrowest_head_after(checked)
+    for node in known_nodes(checked):
+        head = narrowest.get(node.id)
+        before = learning_before(checked, node) if head is not None and _dense(node) else None
+        if before is not None and _dense(before):
             width, previous, output = _units(node), _units(before), _units(head)
             if width > previous and width > output:
                 message = (
@@ -362,6 +360,29 @@ def widening_toward_output(checked: CheckedGraph, config: RuleConfig) -> Iterato
                     "toward the output"
                 )
                 yield Finding(node, message, help=f"widen {before.name} instead")
+
+
+def _narrowest_head_after(checked: CheckedGraph) -> dict[int, Node]:
+    """For each node, the narrowest dense output layer that depends on it (the first such in
+    the model's output order among equals); nodes no dense output depends on are left out.
+
+    One pass backwards over the nodes (a topological order), so many outputs stay linear.
+    """
+    order = {layer.id: (_units(layer), rank) for rank, layer in enumerate(_dense_heads(checked))}
+    nodes = checked.graph.nodes
+    best: dict[int, Node] = {}
+    for node in reversed(nodes):
+        candidates = [best[node.id]] if node.id in best else []
+        if node.id in order:
+            candidates.append(node)
+        if not candidates:
+            continue
+        chosen = min(candidates, key=lambda layer: order[layer.id])
+        for source in node.inputs:
+            held = best.get(source)
+            if held is None or order[chosen.id] < order[held.id]:
+                best[source] = chosen
+    return best
 
 
 @rule("NS225", "no-normalization", Severity.INFO)

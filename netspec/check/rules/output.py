@@ -12,6 +12,7 @@ from netspec.check.rules.graphs import (
     describe,
     effective,
     head,
+    shape_text,
     is_transparent,
     wrapped_args,
 )
@@ -101,10 +102,15 @@ def output_losses(checked: CheckedGraph) -> Iterator[tuple[int, Loss]]:
             yield output_id, loss
 
 
-def _heads_and_losses(checked: CheckedGraph) -> Iterator[tuple[Head, Loss]]:
-    """Each output's head with its loss, where one layer decides the output's range."""
+def _heads_and_losses(
+    checked: CheckedGraph, recurrent: bool = False
+) -> Iterator[tuple[Head, Loss]]:
+    """Each output's head with its loss, where one layer decides the output's range (with
+    `recurrent`, also a recurrent layer that gives the output, by its cell's activation)."""
     for output_id, loss in output_losses(checked):
         end = head(checked, output_id)
+        if end is None and recurrent:
+            end = _recurrent_head(checked, output_id)
         if end is not None:
             yield end, loss
 
@@ -132,7 +138,9 @@ def output_vs_loss_logits(checked: CheckedGraph, config: RuleConfig) -> Iterator
     twice, which flattens the gradients; a head with no activation and a probability loss feeds
     scores where probabilities belong, and Keras clips them into [0, 1], so the model trains
     badly or not at all. Keep the output linear with from_logits=true (the numerically stable
-    choice), or give it its softmax or sigmoid and leave from_logits out.
+    choice), or give it its softmax or sigmoid and leave from_logits out. The ctc loss takes
+    logits only (it applies a log-softmax over the classes itself and has no from_logits): a
+    softmax or sigmoid head under it squashes twice.
 
     Bad:
 
@@ -157,6 +165,14 @@ def output_vs_loss_logits(checked: CheckedGraph, config: RuleConfig) -> Iterator
     ```
     """
     for end, loss in _heads_and_losses(checked):
+        if loss.name == "ctc" and end.activation in _SQUASHING:
+            message = (
+                f"{end.layer.name} applies {end.activation}, but the loss {loss.written} takes "
+                "logits and applies a log-softmax over the classes itself: the squashing is "
+                "applied twice"
+            )
+            yield _finding(end, loss, message, f"keep {end.layer.name} linear under ctc")
+            continue
         if loss.name not in PROBABILITY_LOSSES:
             continue
         if end.activation in _SQUASHING and loss.from_logits:
@@ -195,7 +211,14 @@ def head_vs_task(checked: CheckedGraph, config: RuleConfig) -> Iterator[Finding]
     over the classes; hinge and squared hinge want scores that can reach the margin of 1 on
     both sides, which a sigmoid or softmax never does; dice and tversky measure the overlap of
     probabilities with a mask and take no from_logits, so they want sigmoid or softmax outputs
-    (a linear one makes them unbounded). A linear output with from_logits=true
+    (a linear one makes them unbounded). Categorical hinge compares the true class's score
+    with the best other class's and wants a margin of 1 between them: one unit has no other
+    class, and a softmax or sigmoid (scores in (0, 1)) never reaches the margin, so the loss
+    never reaches 0 (Keras gives about 0.5 on confident softmax outputs). Cosine similarity
+    normalises the output over its last axis: one unit normalises to its sign, so the loss is
+    -1 or 1 and its gradient is 0. ctc wants one vector of class scores per time step, an
+    output of shape (time, classes), and Keras refuses any other rank when it fits.
+    A linear output with from_logits=true
     is always right; a linear output without it, or a squashed one with it, is NS301's. A
     recurrent layer that gives the output itself counts with its cell's activation (tanh by
     default): `lstm(1)` under binary cross-entropy gives values in (-1, 1), not probabilities.
@@ -231,7 +254,7 @@ def head_vs_task(checked: CheckedGraph, config: RuleConfig) -> Iterator[Finding]
     """
     for output_id, loss in output_losses(checked):
         end = head(checked, output_id) or _recurrent_head(checked, output_id)
-        found = None if end is None else _task_mismatch(end, loss)
+        found = None if end is None else _task_mismatch(end, loss, checked.shapes[output_id])
         if end is not None and found is not None:
             yield _finding(end, loss, *found)
 
@@ -253,10 +276,34 @@ def _recurrent_head(checked: CheckedGraph, output_id: int) -> Head | None:
     return Head(graph.node(output_id), node, activation, shape[-1] if shape else None)
 
 
-def _task_mismatch(end: Head, loss: Loss) -> tuple[str, str] | None:
+def _task_mismatch(end: Head, loss: Loss, shape: tuple) -> tuple[str, str] | None:
     """(message, help) when the output does not suit the classification the loss is for."""
     layer, activation, units = end.layer.name, end.activation, end.units
     wanted = loss.written
+    if loss.name == "ctc" and len(shape) != 2:  # (time, classes) after the batch
+        message = (
+            f"the output of {layer} has shape {shape_text(shape)}, but {wanted} wants one vector "
+            "of class scores per time step, (time, classes): Keras refuses it when it fits"
+        )
+        return (
+            message,
+            "give ctc a sequence output, such as dense(classes) after an rnn with return_sequences=true",
+        )
+    if loss.name == "cosine_similarity" and units == 1:
+        message = (
+            f"{layer} has one output unit, but {wanted} normalises the output over its last "
+            "axis: one number normalises to its sign, the loss is -1 or 1 and its gradient 0"
+        )
+        return message, "compare vectors of several units, or use a regression loss for one number"
+    if loss.name == "categorical_hinge" and units == 1:
+        message = (
+            f"{layer} has one output unit, but {wanted} compares the true class's score with "
+            "the best other class's: with a single class there is nothing to compare"
+        )
+        return (
+            message,
+            "for a yes/no output use hinge with labels -1 and 1, or sigmoid with binary_crossentropy",
+        )
     if loss.name in _CATEGORICAL and units == 1:
         message = (
             f"{layer} has one output unit, but {wanted} needs one unit per class: with a "
@@ -311,6 +358,12 @@ def _task_mismatch(end: Head, loss: Loss) -> tuple[str, str] | None:
             "scores that reach the margin of 1 on each side (labels -1 and 1)"
         )
         return message, f"keep {layer} linear or give it tanh, or use binary_crossentropy"
+    if loss.name == "categorical_hinge" and activation in _SQUASHING:
+        message = (
+            f"{layer} applies {activation}, whose outputs lie in (0, 1), but {wanted} wants the "
+            "true class's score to beat every other by a margin of 1, which they never reach"
+        )
+        return message, f"keep {layer} linear, or use softmax with categorical_crossentropy"
     return None
 
 
@@ -331,7 +384,8 @@ def regression_head(checked: CheckedGraph, config: RuleConfig) -> Iterator[Findi
     (softplus, exponential, elu) are deliberate choices for positive targets and are not
     reported. The poisson loss is the other way round: it takes the logarithm of the output as
     a rate, so it wants a positive output (softplus, exponential) and a linear or tanh output,
-    which can go negative, is reported.
+    which can go negative, is reported. A recurrent layer that gives the output itself counts
+    with its cell's activation: `lstm(1)` under mse gives values in (-1, 1) through its tanh.
 
     Bad:
 
@@ -355,7 +409,7 @@ def regression_head(checked: CheckedGraph, config: RuleConfig) -> Iterator[Findi
     }
     ```
     """
-    for end, loss in _heads_and_losses(checked):
+    for end, loss in _heads_and_losses(checked, recurrent=True):
         bound = _REGRESSION_BOUNDS.get(end.activation or "")
         cap = end.layer.args.get("max_value") if end.layer.kind is RELU else None
         if isinstance(cap, (int, float)):
