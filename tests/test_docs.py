@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,14 @@ def test_every_layer_kind_is_documented() -> None:
     text = (DOCS / "layers.md").read_text(encoding="utf-8")
     for kind in catalog.all_kinds():
         assert f"`{kind.name}`" in text
+
+
+def test_the_noqa_example_of_the_configuration_page_lints_clean() -> None:
+    """Its `# noqa: NS201` stands on the layer NS201 underlines (the one to change)."""
+    from netspec.api import lint_source
+
+    text = (DOCS / "configuration.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```netspec\n(.*?)```", text, re.S)
+    assert blocks
+    for block in blocks:
+        assert lint_source(block, "example.ns") == []

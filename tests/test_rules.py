@@ -153,12 +153,12 @@ def test_examples_draw_no_warning(example: Path) -> None:
 
 def test_a_finding_in_a_block_says_where_the_block_was_used() -> None:
     text = (case_folder(by_code("NS201")) / "bad.ns").read_text()
-    (diagnostic,) = [d for d in lint_source(text, "bad.ns") if d.span.line == 29]
+    (diagnostic,) = [d for d in lint_source(text, "bad.ns") if d.span.line == 31]
     assert [n.message for n in diagnostic.notes] == [
-        "dense_1 (line 30) takes its output",
-        "in block linear_pair, used at line 35",
+        "dense_1 (line 32) takes its output",
+        "in block linear_pair, used at line 37",
     ]
-    assert [n.span.line for n in diagnostic.notes if n.span is not None] == [30, 35]
+    assert [n.span.line for n in diagnostic.notes if n.span is not None] == [32, 37]
 
 
 def test_a_block_used_twice_reports_once_with_the_other_layers() -> None:

@@ -3,14 +3,16 @@
 A linear map P (in -> mid channels) followed by a linear map C (mid -> out) computes the one map
 C.P (in -> out). The pair buys something over that one map in two cases only:
 - it constrains the rank: the product has rank at most `mid`, so a middle narrower than both
-  ends (mid < min(in, out)) is a low-rank map on purpose: a linear bottleneck. A middle as wide
-  as the first map's input that the second map expands (mid == in < out) is the width a block
-  keeps linear before the next block expands it, which MobileNetV2's argument keeps linear too
-  (a relu there would destroy information);
+  ends (mid < min(in, out)) is a low-rank map on purpose: a linear bottleneck;
 - it saves parameters, which takes a factor that does not mix everything it could: a depthwise
   convolution (no mixing of channels), a pointwise one (1x1, or a dense layer applied at every
   position: no mixing of positions). The pair holds fewer weights than the one map with the
   receptive field of the two together: depthwise then pointwise is a separable convolution.
+One published choice is left alone although the arithmetic says it buys nothing: two pointwise
+(1x1) maps whose middle is as wide as the input and which the second expands (mid == in < out),
+a block's projection kept linear before the next block's expansion, as MobileNetV2 and V3 write
+their linear bottlenecks (a relu there would destroy information, their papers argue). A dense
+layer on a vector, or any wider window, is reported there.
 Two full maps (each mixing every channel, and positions too) are never a factorisation by
 design: their product is one larger map under another name, whatever it costs. Across flatten
 or reshape the widths are whole tensors and the one map is a dense layer over them, against
@@ -44,10 +46,15 @@ def is_design(checked: CheckedGraph, producer: Node, consumer: Node, between: li
     widths = pair_widths(checked, producer, consumer, between)
     if widths is None:
         return False
-    # mid < min(in, out) constrains the rank; mid == in < out is a block's width kept linear
-    # before the next block expands it (MobileNetV3-Small's first block, 16 -> 16 -> 72).
-    if widths.middle <= widths.inner and widths.middle < widths.outer:
-        return True
+    if widths.middle < min(widths.inner, widths.outer):
+        return True  # a low-rank map on purpose
+    if (
+        widths.middle == widths.inner < widths.outer
+        and not widths.elements
+        and _pointwise(checked, producer)
+        and _pointwise(checked, consumer)
+    ):
+        return True  # a linear block output before the next expansion (MobileNetV3's 16 -> 72)
     restricted = _restricted(checked, producer, widths) or _restricted(checked, consumer, widths)
     if not restricted:
         return False
@@ -174,6 +181,13 @@ def _restricted(checked: CheckedGraph, node: Node, widths: Widths) -> bool:
     kind = effective(node)[0]
     if kind.traits.factorised or (widths.elements and kind.traits.window is not None):
         return True
+    return _pointwise(checked, node)
+
+
+def _pointwise(checked: CheckedGraph, node: Node) -> bool:
+    """A map of each position on its own: a 1x1 window, or a dense layer applied at every
+    position of a sequence or feature map (not to one vector per example)."""
+    kind = effective(node)[0]
     found = _window(node)
     if kind.traits.window is None:
         pointwise = True
