@@ -378,3 +378,20 @@ def test_a_pair_rule_names_the_other_layer_as_related_information(tmp_path, caps
     (related,) = result["relatedLocations"]
     assert related["physicalLocation"]["region"]["startLine"] == 4
     assert related["message"]["text"] == "dense_1 (line 4) takes its output"
+
+
+@pytest.mark.parametrize(
+    ("code", "at", "other"),
+    [("NS203", 4, 3), ("NS208", 6, 7), ("NS217", 6, 5)],
+)
+def test_a_pair_rule_names_the_other_layer_as_related_information(
+    code: str, at: int, other: int
+) -> None:
+    """The warning stands at the layer to change; the note points at the other of the pair."""
+    text = (
+        "model m {\n    input [16]\n    dense(8, relu)\n    relu\n    dropout(0.3)\n"
+        "    dropout(0.2)\n    batch_norm\n    dense(1)\n}\n"
+    )
+    (found,) = [d for d in lint_source(text, "pairs.ns") if d.code == code]
+    assert found.span.line == at
+    assert [n.span.line for n in found.notes if n.span is not None] == [other]

@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from netspec.check.rules.base import Finding, RuleConfig, rule
+from netspec.check.rules.base import Finding, RuleConfig, related, rule
 from netspec.check.rules.graphs import (
     activation_of,
     aside,
@@ -94,7 +94,7 @@ def _double(node: Node, before: Node, earlier: str, passed: list[Node]) -> Findi
         help = f"a softmax wants raw scores: drop {earlier} from {before.name}"
     else:
         help = f"keep either the {earlier} of {before.name} or {node.name}"
-    return Finding(node, message, help=help)
+    return Finding(node, message, help=help, notes=(related(before, f"applies the {earlier}"),))
 
 
 @rule("NS204", "layer-after-softmax", Severity.WARNING)

@@ -93,3 +93,8 @@ def rule(code: str, name: str, severity: Severity) -> Callable[[CheckFn], Rule]:
         return Rule(code, name, severity, check)
 
     return wrap
+
+
+def related(node: Node, what: str) -> Note:
+    """A note that names and points at the other layer of a pair (related information)."""
+    return Note(f"{node.name} (line {node.span.line}) {what}", node.span)

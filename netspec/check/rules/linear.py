@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from netspec.check.rules.base import Finding, RuleConfig, rule
+from netspec.check.rules.base import Finding, RuleConfig, related, rule
 from netspec.check.rules.factorisation import is_design
 from netspec.check.rules.graphs import (
     describe,
@@ -18,7 +18,7 @@ from netspec.check.rules.graphs import (
     walk_forward,
 )
 from netspec.check.shapes import CheckedGraph
-from netspec.diagnostics import Note, Severity
+from netspec.diagnostics import Severity
 from netspec.language.ir import Graph, Node
 
 
@@ -196,11 +196,6 @@ def _collapse(producer: Node, consumer: Node, between: list[Node], producers: in
         help=f"give {producer.name} an activation (activation=relu), or put a relu layer after it",
         notes=(related(consumer, "takes its output"),),
     )
-
-
-def related(node: Node, what: str) -> Note:
-    """A note that names and points at the other layer of a pair (related information)."""
-    return Note(f"{node.name} (line {node.span.line}) {what}", node.span)
 
 
 @rule("NS202", "hidden-layer-without-activation", Severity.WARNING)

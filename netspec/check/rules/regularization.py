@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from netspec.check.rules.base import Finding, RuleConfig, rule
+from netspec.check.rules.base import Finding, RuleConfig, related, rule
 from netspec.check.rules.graphs import (
     activation_of,
     aside,
@@ -125,7 +125,10 @@ def dropout_before_batch_norm(checked: CheckedGraph, config: RuleConfig) -> Iter
                 f"{dropout.name} ({_what(dropout)}) feeds {node.name}{through}: batch norm "
                 "learns its variance from training-time values, which differ at inference"
             )
-            yield Finding(dropout, message, help=f"move {dropout.name} after {node.name}")
+            notes = (related(node, "is the batch norm it feeds"),)
+            yield Finding(
+                dropout, message, help=f"move {dropout.name} after {node.name}", notes=notes
+            )
 
 
 @rule("NS220", "bias-before-batch-norm", Severity.INFO)
@@ -336,7 +339,7 @@ def double_dropout(checked: CheckedGraph, config: RuleConfig) -> Iterator[Findin
             f"{aside(between[::-1])}: together they act as one dropout of rate {combined:.2g}"
         )
         help = f"keep one dropout of the rate you mean, e.g. {before.name} alone"
-        yield Finding(node, message, help=help)
+        yield Finding(node, message, help=help, notes=(related(before, "drops out before it"),))
 
 
 # ---- normalisation at the output (NS218) -----------------------------------------------------
