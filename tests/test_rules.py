@@ -395,3 +395,15 @@ def test_a_pair_rule_names_the_other_layer_as_related_information(
     (found,) = [d for d in lint_source(text, "pairs.ns") if d.code == code]
     assert found.span.line == at
     assert [n.span.line for n in found.notes if n.span is not None] == [other]
+
+
+def test_kl_divergence_on_raw_scores_is_the_head_against_the_loss() -> None:
+    """KLDivergence has no from_logits: a linear head is clipped into [1e-7, 1], not squashed."""
+    text = (
+        "model m {\n    input [16]\n    dense(32, relu)\n    dense(10)\n"
+        "    compile(loss=kl_divergence, optimizer=adam)\n}\n"
+    )
+    found = [(d.code, d.span.line) for d in lint_source(text, "kld.ns") if d.code == "NS302"]
+    assert found == [("NS302", 4)]
+    softmax = text.replace("dense(10)", "dense(10, softmax)")
+    assert [d for d in lint_source(softmax, "kld.ns") if d.code.startswith("NS30")] == []

@@ -330,6 +330,13 @@ def _task_mismatch(end: Head, loss: Loss, shape: tuple) -> tuple[str, str] | Non
             "target mask: outputs outside [0, 1] make the loss unbounded"
         )
         return message, f"give {layer} sigmoid (or softmax over the classes)"
+    if loss.name in _DISTRIBUTION and activation is None:
+        # KLDivergence takes no from_logits: it clips what it is given into [1e-7, 1].
+        message = (
+            f"{layer} outputs raw scores, but {wanted} compares probability distributions "
+            "and takes no from_logits: it clips the scores into [1e-7, 1]"
+        )
+        return message, f"give {layer} softmax"
     if activation is None or loss.from_logits:
         return None  # raw scores, or squashing twice: NS301's
     distribution = loss.name in _CATEGORICAL + _DISTRIBUTION
