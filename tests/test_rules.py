@@ -384,7 +384,7 @@ def test_a_pair_rule_names_the_other_layer_as_related_information(tmp_path, caps
     ("code", "at", "other"),
     [("NS203", 4, 3), ("NS208", 6, 7), ("NS217", 6, 5)],
 )
-def test_a_pair_rule_names_the_other_layer_as_related_information(
+def test_every_pair_rule_points_at_the_other_layer_of_its_pair(
     code: str, at: int, other: int
 ) -> None:
     """The warning stands at the layer to change; the note points at the other of the pair."""
