@@ -76,8 +76,11 @@ def linear_collapse(checked: CheckedGraph, config: RuleConfig) -> Iterator[Findi
     linear maps of the same values is one linear map, and each branch is reported. A residual
     merge, one of whose inputs also feeds the other branch (ResNet, MobileNetV2's inverted
     residuals, ConvNeXt and transformer blocks), holds a nonlinear function of its skip and is
-    not walked through, even when both branches end in a linear layer. A linear layer that
-    reaches the next learning layer through max pooling or normalisation is NS202.
+    not walked through, even when both branches end in a linear layer; nor is a merge of
+    branches whose linear maps read different values (a feature pyramid's lateral 1x1
+    convolution added to the upsampled coarser level, as FPN publishes it without
+    activations). A linear layer that reaches the next learning layer through max pooling or
+    normalisation is NS202.
 
     Bad:
 
@@ -136,10 +139,22 @@ def linear_sources(checked: CheckedGraph) -> dict[int, frozenset[int] | None]:
             found = [sources.get(i) for i in node.inputs]
             known = [f for f in found if f is not None]
             linear = len(known) == len(found) and not is_residual(graph, node)
+            if linear and len(set(node.inputs)) > 1:
+                linear = _one_origin(graph, known)
             sources[node.id] = frozenset().union(*known) if linear else None
         else:
             sources[node.id] = None
     return sources
+
+
+def _one_origin(graph: Graph, branches: list[frozenset[int]]) -> bool:
+    """Whether the linear maps of a merge's branches all read one value: then the merge adds
+    up maps of it, one map in disguise. Branches from different values (a feature pyramid's
+    lateral 1x1 and its upsampled top-down path) are left alone, as residual merges are."""
+    origins = {
+        graph.node(m).inputs[0] for branch in branches for m in branch if graph.node(m).inputs
+    }
+    return len(origins) <= 1
 
 
 def is_residual(graph: Graph, merge: Node) -> bool:
