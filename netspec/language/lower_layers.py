@@ -157,9 +157,7 @@ class LayerLowering:
         kind = None if block is not None else catalog.lookup(name)
         if block is None and kind is None:
             self.unknown_kind(name, call.name_span, scope, frame)
-            for tensor in inputs:
-                self.mark_used(tensor)
-            return TensorRef(None)
+            return self.refused(inputs)
         if block is not None or not kind.is_merge:
             if len(inputs) != 1:
                 what = f"block {name}" if block is not None else name
@@ -169,11 +167,16 @@ class LayerLowering:
                     term.values_span,
                     frame,
                 )
-                for tensor in inputs:
-                    self.mark_used(tensor)
-                return TensorRef(None)
+                return self.refused(inputs)
             return self.apply_term(call, inputs[0], scope, frame, first_term=False)
         return self.merge_inputs(kind, call, call.arguments, inputs, frame, skip=0)
+
+    def refused(self, inputs: list[TensorRef | None]) -> TensorRef:
+        """The unknown value of a use refused with its diagnostic: the values it was given
+        count as used, so the failure is reported once, not again as unused values."""
+        for tensor in inputs:
+            self.mark_used(tensor)
+        return TensorRef(None)
 
     def nest(
         self, name: str, term: S.Value, arguments, inputs: list[TensorRef | None], frame: Frame
@@ -189,9 +192,7 @@ class LayerLowering:
                 term.span,
                 frame,
             )
-            for tensor in inputs:
-                self.mark_used(tensor)
-            return TensorRef(None)
+            return self.refused(inputs)
         cycle = self.models.cycle(name)
         if cycle is not None:
             self.error(
@@ -201,9 +202,7 @@ class LayerLowering:
                 span,
                 frame,
             )
-            for tensor in inputs:
-                self.mark_used(tensor)
-            return TensorRef(None)
+            return self.refused(inputs)
         graph = self.models.graph(name)
         if len(graph.outputs) > 1:
             self.error(
@@ -213,9 +212,7 @@ class LayerLowering:
                 span,
                 frame,
             )
-            for tensor in inputs:
-                self.mark_used(tensor)
-            return TensorRef(None)
+            return self.refused(inputs)
         if any(tensor is None for tensor in inputs):
             self.no_input(term.span, frame)
             return TensorRef(None)
@@ -226,9 +223,7 @@ class LayerLowering:
                 term.span,
                 frame,
             )
-            for tensor in inputs:
-                self.mark_used(tensor)
-            return TensorRef(None)
+            return self.refused(inputs)
         if any(tensor.node is None for tensor in inputs if tensor is not None):
             return TensorRef(None)
         first = self.nested_uses.get(name)
