@@ -115,9 +115,27 @@ def _brackets(text: str, start: int):
     bracket, when what stands around it at depth 0 is a dotted name with trailers (no operator
     or space black could split at instead). Subscripts are skipped: a trailing comma in one
     would make a tuple of the index."""
-    depth, quote, open_at = 0, "", -1
-    found = []
-    index = start
+    found, open_at = [], -1
+    for index, char, depth in _code_chars(text, start):
+        if char in _OPENING:
+            if depth == 0:
+                open_at = index
+        elif char in _CLOSING:
+            if depth == 0:
+                return []
+            if depth == 1:
+                subscript = text[open_at] == "[" and _is_call(text, open_at)
+                if not subscript and index > open_at + 1:
+                    found.append((open_at, index))
+        elif depth == 0 and not (char.isalnum() or char in "_."):
+            return []
+    return found
+
+
+def _code_chars(text: str, start: int = 0):
+    """Each character of `text` from `start` that is not inside a string literal (nor a quote
+    opening one), with the bracket depth before it."""
+    depth, quote, index = 0, "", start
     while index < len(text):
         char = text[index]
         if quote:
@@ -127,22 +145,13 @@ def _brackets(text: str, start: int):
                 quote = ""
         elif char in "'\"":
             quote = char
-        elif char in _OPENING:
-            if depth == 0:
-                open_at = index
-            depth += 1
-        elif char in _CLOSING:
-            depth -= 1
-            if depth < 0:
-                return []
-            if depth == 0:
-                subscript = text[open_at] == "[" and _is_call(text, open_at)
-                if not subscript and index > open_at + 1:
-                    found.append((open_at, index))
-        elif depth == 0 and not (char.isalnum() or char in "_."):
-            return []
+        else:
+            yield index, char, depth
+            if char in _OPENING:
+                depth += 1
+            elif char in _CLOSING:
+                depth -= 1
         index += 1
-    return found
 
 
 def _is_call(text: str, at: int) -> bool:
@@ -156,31 +165,19 @@ def _split_top(text: str) -> tuple[list[str], list[str] | None] | None:
     with three or more terms joined by `+` or `-` at the top, those terms, each but the first
     with its operator (`+ b`); or the links of a chain of three or more calls (`.f(x)`). None for a comprehension, a conditional or a lambda with
     several parameters, which this does not lay out."""
-    elements, depth, quote, begin = [], 0, "", 0
+    elements, begin = [], 0
     signs: list[int] = []  # where `+` or `-` join terms at depth 0
     links: list[int] = []  # where a call or subscript is followed by `.name`
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if quote:
-            if char == "\\":
-                index += 1
-            elif char == quote:
-                quote = ""
-        elif char in "'\"":
-            quote = char
-        elif char in _OPENING:
-            depth += 1
-        elif char in _CLOSING:
-            depth -= 1
-        elif depth == 0 and char == ",":
+    for index, char, depth in _code_chars(text):
+        if depth != 0:
+            continue
+        if char == ",":
             elements.append(text[begin:index].strip())
             begin = index + 1
-        elif depth == 0 and text.startswith((" + ", " - "), index):
+        elif text.startswith((" + ", " - "), index):
             signs.append(index)
-        elif depth == 0 and char == "." and index and text[index - 1] in ")]":
+        elif char == "." and index and text[index - 1] in ")]":
             links.append(index)
-        index += 1
     last = text[begin:].strip()
     if last:
         elements.append(last)
